@@ -243,3 +243,34 @@ def references(table: str) -> dict[str, tuple[str, str]]:
             ref_table, ref_col = col.metadata["ref"].split(".")
             out[name] = (ref_table, ref_col)
     return out
+
+
+class Panel(pa.DataFrameModel):
+    """The dealer × month panel (``panel.dealer_month_panel``): one row per dealer and
+    calendar month, from the month of its first order or signing (whichever is first)
+    to the report month or the month it left, zero-filled where nothing happened."""
+
+    dealer_id: Series[str]
+    month: Series[pd.Timestamp]  # first day of the month
+    region: Series[str]
+    tier: Series[str] = pa.Field(nullable=True)
+    sales_manager_id: Series[str] = pa.Field(nullable=True)
+    months_since_signed: Series[int]  # 0 in the signing month; negative before it
+    in_network: Series[bool]  # in the network on the month's last day
+    revenue: Series[float]  # sum of order amounts (returns included, negative)
+    gross_orders: Series[float]  # sum of positive amounts
+    returns: Series[float]  # sum of negative amounts, as a positive number
+    order_count: Series[int]  # positive orders
+    return_count: Series[int]
+    quantity: Series[int]
+    calls_in: Series[int]  # phone + inbound: the dealer calling the maker
+    calls_out: Series[int]  # phone + outbound: follow-up calls (電話回訪)
+    visits: Series[int]  # on-site visits (上門拜訪)
+    messages: Series[int]
+    requests: Series[int]  # service requests opened, all processes
+    requests_via_sm: Series[int]  # ... of which reached the maker through the sales manager
+    complaints: Series[int]  # service requests with process 'complaint'
+    events_attended: Series[int]
+
+    class Config:
+        strict = False

@@ -1,0 +1,138 @@
+"""The command line: a thin wrapper; every step lives in the library.
+
+Exit status: 0 success; 2 the input cannot be used (or ``--strict`` found bad
+rows); 1 anything else failed. A user error prints one message, no traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from channel_analysis.errors import ChannelAnalysisError, ParameterError
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# Problems printed per table by `validate`; the rest are in DIR/quarantine/.
+_SHOWN_PER_TABLE = 100
+
+
+def _month(value: str, flag: str) -> str:
+    if not _MONTH.match(value or ""):
+        raise ParameterError(f"{flag} '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10")
+    return value
+
+
+def _err(message: str) -> None:
+    click.echo(f"channel-analysis: {message}", err=True)
+
+
+@contextmanager
+def _step(label: str):
+    """Show a spinner with ``label`` on a terminal; stay quiet when scheduled."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        with Console(stderr=True).status(label):
+            yield
+    else:
+        yield
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="channel-analysis")
+def cli() -> None:
+    """Dealer-network health analytics: data checks, monthly reports, early warning."""
+
+
+@cli.command("demo-data")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write the tables into.")
+@click.option("--dealers", default=1000, show_default=True, type=click.IntRange(min=10), help="Number of dealers.")
+@click.option("--start", default="2023-01", show_default=True, help="First month (YYYY-MM).")
+@click.option("--end", default=None, help="Last month (YYYY-MM) [default: the demo's last month].")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed: the same seed gives the same files.")
+@click.option("--format", "fmt", default="csv", show_default=True, type=click.Choice(["csv", "parquet"]))
+def demo_data(out: str, dealers: int, start: str, end: str | None, seed: int, fmt: str) -> None:
+    """Write a synthetic data source in the contract's shape, with its planted truth beside it."""
+    from channel_analysis import synthetic
+
+    end = end or synthetic.DEMO_DEFAULT_END
+    _month(start, "--start")
+    _month(end, "--end")
+    if start > end:
+        raise ParameterError(f"--start {start} is after --end {end}")
+    with _step(f"writing {dealers:,} dealers, {start}..{end}"):
+        truth = synthetic.write_demo_data(out, dealers=dealers, start=start, end=end, seed=seed, fmt=fmt)
+    click.echo(f"demo data written to {out}; planted truth in {truth}")
+
+
+@cli.command()
+@click.option("--data", "data", required=True, help="Folder, database file or SQLAlchemy URL (password from the environment).")
+@click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Also write data_quality.csv and quarantine/ here.")
+def validate(data: str, out: str | None) -> None:
+    """Check a data source against the contract; print counts per table and every problem."""
+    from channel_analysis.io import read_source
+    from channel_analysis.validate import data_quality, write_quality, validate_source
+
+    with _step("reading the source"):
+        source = read_source(data)
+    with _step("validating"):
+        validated = validate_source(source)
+    quality = write_quality(validated, Path(out)) if out else data_quality(validated)
+    click.echo(f"source: {validated.location}")
+    for row in quality.itertuples(index=False):
+        encoding = validated.encodings.get(row.table)
+        enc = f", {encoding}" if encoding else ""
+        click.echo(
+            f"{row.table:<17} read {row.rows_read:>9,}  accepted {row.rows_accepted:>9,}  "
+            f"quarantined {row.rows_quarantined:>7,}  ({validated.origins[row.table]}{enc})"
+        )
+    for table, bad in validated.quarantine.items():
+        for source_row, reason in list(bad["reason"].items())[:_SHOWN_PER_TABLE]:
+            click.echo(f"  {table} row {source_row}: {reason}")
+        if len(bad) > _SHOWN_PER_TABLE:
+            where = f"{out}/quarantine/{table}.csv" if out else "the quarantine (add --out DIR)"
+            click.echo(f"  {table}: {len(bad) - _SHOWN_PER_TABLE:,} more quarantined rows, all listed in {where}")
+    if validated.quarantined_total == 0:
+        click.echo("no problems found")
+
+
+@cli.command()
+@click.option("--data", "data", required=True, help="Folder, database file or SQLAlchemy URL (password from the environment).")
+@click.option("--month", "month", required=True, help="Report month, YYYY-MM.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Publish into OUT/YYYY-MM/.")
+@click.option("--strict", is_flag=True, help="Stop (exit status 2) if any row is quarantined.")
+@click.option("--lang", default="en", show_default=True, type=click.Choice(["en", "zh"]), help="Report language.")
+def run(data: str, month: str, out: str, strict: bool, lang: str) -> None:
+    """Run the month: validate, compute, and publish OUT/YYYY-MM/ only if everything succeeded."""
+    _month(month, "--month")
+    from channel_analysis.monthly import run_month
+
+    with _step(f"running {month}"):
+        published = run_month(data, month, out, strict=strict, lang=lang)
+    click.echo(f"published {published / 'index.html'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command, turn user errors into one message and an exit status."""
+    try:
+        cli.main(args=argv, prog_name="channel-analysis", standalone_mode=False)
+    except ChannelAnalysisError as exc:
+        _err(str(exc))
+        return exc.exit_status
+    except click.exceptions.Abort:
+        _err("interrupted")
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

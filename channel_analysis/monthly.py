@@ -1,0 +1,173 @@
+"""The monthly run: read → validate → figures as of the month → outputs → publish.
+
+``run_month`` is what ``channel-analysis run`` calls. Everything is written to a
+staging folder and published only when the whole run succeeded (see
+:mod:`channel_analysis.publish`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from channel_analysis import publish, schema
+from channel_analysis.config import Settings
+from channel_analysis.errors import ParameterError
+from channel_analysis.io import read_source
+from channel_analysis.validate import ValidatedSource, validate_source, write_quality
+
+ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "reason"]
+HEALTH_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "tier", "sales_manager_id", "status", "health_score"]
+_VERSIONED = ("channel-analysis", "pandas", "numpy", "duckdb", "ibis-framework", "pandera", "pyarrow", "statsmodels")
+
+
+@dataclass(frozen=True)
+class Month:
+    """A report month M: its label and its first and last day."""
+
+    label: str
+
+    @classmethod
+    def parse(cls, value: str) -> "Month":
+        try:
+            period = pd.Period(value, freq="M")
+        except (ValueError, TypeError):
+            raise ParameterError(f"month '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10") from None
+        if period.strftime("%Y-%m") != value:
+            raise ParameterError(f"month '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10")
+        return cls(value)
+
+    @property
+    def period(self) -> pd.Period:
+        return pd.Period(self.label, freq="M")
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.period.start_time
+
+    @property
+    def end(self) -> pd.Timestamp:
+        """The last day of the month (a date; rows on that day count as in the month)."""
+        return self.period.end_time.normalize()
+
+
+def as_of(tables: dict[str, pd.DataFrame], month: Month) -> dict[str, pd.DataFrame]:
+    """Validated tables → the same tables as seen on ``month``'s last day (later rows dropped)."""
+    out = {}
+    cutoff = month.end + pd.Timedelta(days=1)  # timestamps on the last day count
+    for name, frame in tables.items():
+        date_col = schema.date_column(name)
+        out[name] = frame[frame[date_col] < cutoff] if date_col else frame
+    return out
+
+
+def _checksums(validated: ValidatedSource, data: str) -> dict[str, str]:
+    folder = Path(data)
+    sums = {}
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                sums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    elif folder.is_file():
+        sums[folder.name] = hashlib.sha256(folder.read_bytes()).hexdigest()
+    return sums
+
+
+def _code_revision() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+        return rev.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV the same way every time: UTF-8, LF, no index — reruns are byte-identical."""
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _index_html(month: Month, kpis: pd.DataFrame, quality: pd.DataFrame, files: list[str]) -> str:
+    network = kpis[kpis["scope"] == "network"]
+    rows = "".join(
+        f"<tr><td>{html.escape(r.metric)}</td><td>{'' if pd.isna(r.value) else f'{r.value:,.4g}'}</td></tr>"
+        for r in network.itertuples()
+    )
+    dq = "".join(
+        f"<tr><td>{html.escape(r.table)}</td><td>{r.rows_read:,}</td><td>{r.rows_accepted:,}</td>"
+        f"<td>{r.rows_quarantined:,}</td></tr>"
+        for r in quality.itertuples()
+    )
+    links = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in files)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dealer network {month.label}</title>
+<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;max-width:60em}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}
+td:first-child{{text-align:left}}</style></head>
+<body><h1>Dealer network — {month.label}</h1>
+<h2>Headline figures</h2><table><tr><th>metric</th><th>value</th></tr>{rows}</table>
+<h2>Data quality</h2><table><tr><th>table</th><th>read</th><th>accepted</th><th>quarantined</th></tr>{dq}</table>
+<h2>Files</h2><ul>{links}</ul></body></html>
+"""
+
+
+def run_month(
+    data: str, month: str, out: str | Path, *, strict: bool = False, lang: str = "en", settings: Settings | None = None
+) -> Path:
+    """Run month ``month`` on source ``data`` and publish ``out/month``; returns that folder."""
+    from channel_analysis.metrics.kpis import monthly_kpis
+
+    m = Month.parse(month)
+    if lang not in ("en", "zh"):
+        raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
+    out = Path(out)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    with publish.month_lock(out, m.label):
+        publish.recover(out, m.label)
+        source = read_source(data)
+        validated = validate_source(source, strict=strict)
+        staging = publish.staging_dir(out, m.label)
+        try:
+            quality = write_quality(validated, staging, month_end=m.end)
+            tables = as_of(validated.tables, m)
+            kpis = monthly_kpis(tables, as_of=m.label, settings=settings or Settings())
+            write_csv(kpis, staging / "kpis.csv")
+            write_csv(pd.DataFrame(columns=ALERT_COLUMNS), staging / "alerts.csv")
+            write_csv(pd.DataFrame(columns=HEALTH_COLUMNS), staging / "dealer_health.csv")
+            files = sorted(p.name for p in staging.iterdir()) + ["manifest.json"]
+            (staging / "index.html").write_text(_index_html(m, kpis, quality, files), encoding="utf-8")
+            publish.write_json(
+                staging / "manifest.json",
+                {
+                    "parameters": {"data": source.location, "month": m.label, "strict": strict, "lang": lang},
+                    "input_checksums": _checksums(validated, data),
+                    "row_counts": quality.drop(columns="rows_after_month").set_index("table").to_dict("index"),
+                    "versions": _versions(),
+                    "code_revision": _code_revision(),
+                    "started": started,
+                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                },
+            )
+        except BaseException:
+            publish.keep_failed(staging, out, m.label)
+            raise
+        return publish.publish(staging, out, m.label)
