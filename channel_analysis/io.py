@@ -1,0 +1,633 @@
+"""Read a data source into raw tables: the contract's tables as found, before validation.
+
+``read_source(spec)`` → :class:`Source` with one :class:`RawTable` per contract table
+present. A source is a folder of ``<table>.csv|.parquet|.xlsx`` files (or one
+``dealer_data.xlsx`` with a sheet per table), a DuckDB or SQLite file, or a
+SQLAlchemy URL (see DATA_CONTRACT.md, "Where the data lives").
+
+Rows keep their values as read: CSV cells are text exactly as in the file; Parquet,
+Excel and database cells keep their native types. Column names are trimmed and
+lower-cased; each frame's index is ``source_row``, the 1-based number of the data
+record in the source (header not counted; blank lines and empty sheet rows are not
+records). Parsing types, trimming values and checking columns is the validator's job.
+
+Every problem that makes the source unusable (missing or unreadable file, a table
+given twice, a database that cannot be reached ...) is collected and raised as one
+:class:`~channel_analysis.errors.SourceError`. Passwords never appear in a message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from openpyxl.utils import get_column_letter
+
+from channel_analysis import schema
+from channel_analysis.errors import SourceError
+
+WORKBOOK = "dealer_data.xlsx"  # one workbook holding a sheet per table
+PASSWORD_ENV = "CHANNEL_ANALYSIS_DB_PASSWORD"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_DUCKDB_MAGIC = b"DUCK"  # at bytes 8..12 of a DuckDB file
+_CHUNK = 1 << 24  # bytes read at a time when checking a file's encoding
+_BATCH = 100_000  # rows per Arrow batch when reading row by row
+
+
+@dataclass
+class RawTable:
+    """One contract table as read, before validation.
+
+    ``frame``: index ``source_row`` (1-based data record), columns trimmed and
+    lower-cased; CSV values are ``str`` exactly as in the file ("" for an empty
+    cell), other formats keep native types. ``malformed``: rows that did not fit the
+    header (index ``source_row``; columns ``raw``, ``reason``), not in ``frame``.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    origin: str
+    encoding: str | None = None
+    malformed: pd.DataFrame = field(default_factory=lambda: _malformed([]))
+
+
+@dataclass
+class Source:
+    """A data source: where it is (password hidden) and its contract tables present."""
+
+    location: str
+    tables: dict[str, RawTable]
+
+
+class _Unreadable(Exception):
+    """A file, table or database cannot be used; the message names it and the fix."""
+
+
+@dataclass
+class _Entry:
+    table: str  # contract name
+    origin: str  # "orders.csv", "dealer_data.xlsx, sheet orders", "table orders"
+    read: Callable[[str, str], RawTable]  # (table, origin) -> RawTable
+
+
+@dataclass
+class _Listing:
+    location: str
+    entries: list[_Entry]
+    found: str  # what the source holds, for "missing table" messages
+    expected: Callable[[str], str]  # how a table is named in this kind of source
+    complete: bool = True  # False when part of the source could not be listed
+
+
+def read_source(spec: str | Path, *, tables: Iterable[str] | None = None) -> Source:
+    """spec → Source: location plus one RawTable per contract table present.
+
+    ``tables`` limits reading to those contract tables (then only the required ones
+    among them must be present). Raises SourceError listing every table-level problem.
+    """
+    wanted = list(schema.TABLES) if tables is None else list(tables)
+    unknown = set(wanted) - set(schema.TABLES)
+    if unknown:
+        raise ValueError(f"not contract tables: {sorted(unknown)}")
+    wanted = [t for t in schema.TABLES if t in wanted]  # contract order
+    problems: list[str] = []
+    read: dict[str, RawTable] = {}
+    with ExitStack() as stack:
+        try:
+            listing = _list_source(spec, wanted, stack, problems)
+        except _Unreadable as exc:  # the source as a whole cannot be used
+            listing = None
+            problems.append(str(exc))
+        except OSError as exc:  # e.g. a folder we may not list
+            listing = None
+            problems.append(f"{spec} cannot be read: {exc.strerror or exc}")
+        if listing is not None:
+            for table in wanted:
+                entries = [e for e in listing.entries if e.table == table]
+                if len(entries) > 1:
+                    given = " and ".join(e.origin for e in entries)
+                    problems.append(f"table {table} is given twice in {listing.location}: {given}; keep only one")
+                elif not entries:
+                    if table in schema.REQUIRED_TABLES and listing.complete:
+                        problems.append(
+                            f"required table {table} is missing in {listing.location}: expected "
+                            f"{listing.expected(table)}; found {listing.found}"
+                        )
+                else:
+                    try:
+                        read[table] = entries[0].read(table, entries[0].origin)
+                    except _Unreadable as exc:
+                        problems.append(str(exc))
+                    except OSError as exc:  # e.g. no permission to read the file
+                        problems.append(f"{entries[0].origin} cannot be read: {exc.strerror or exc}")
+    if problems:  # raised outside any except block: no chained driver error
+        raise SourceError(problems)
+    return Source(listing.location, read)
+
+
+def _list_source(spec: str | Path, wanted: list[str], stack: ExitStack, problems: list[str]) -> _Listing:
+    if isinstance(spec, str) and "://" in spec:
+        url = _parse_url(spec)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            spec = url.database  # a SQLite file: read it like one given by path (read-only)
+        else:
+            return _list_url(spec, url, wanted, stack)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return _list_folder(path, wanted, stack, problems)
+    if not path.exists():
+        raise _Unreadable(
+            f"data source {path} does not exist; give a folder of table files, "
+            "a DuckDB or SQLite file, or a database URL"
+        )
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head == _SQLITE_MAGIC:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+        return _list_engine(engine, str(path), wanted, stack, [], "check that it is a valid SQLite database")
+    if head[8:12] == _DUCKDB_MAGIC:
+        return _list_duckdb(path, wanted, stack)
+    raise _Unreadable(
+        f"{path} is neither a folder nor a DuckDB or SQLite database file; "
+        "give the folder that holds the table files"
+    )
+
+
+# --- folders of files ---------------------------------------------------------------
+
+
+def _list_folder(folder: Path, wanted: list[str], stack: ExitStack, problems: list[str]) -> _Listing:
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
+    entries, complete = [], True
+    for path in files:
+        table = path.stem.strip().lower()
+        if path.name.lower() == WORKBOOK:
+            try:
+                book = _open_workbook(path)
+            except _Unreadable as exc:
+                problems.append(str(exc))
+                complete = False  # its sheets are unknown: do not call tables missing
+                continue
+            stack.callback(book.close)
+            for sheet in book.worksheets:
+                if sheet.title.strip().lower() in wanted:
+                    origin = f"{path.name}, sheet {sheet.title}"
+                    entries.append(_Entry(sheet.title.strip().lower(), origin, partial(_read_sheet, sheet)))
+        elif table in wanted and path.suffix.lower() in _FILE_READERS:
+            entries.append(_Entry(table, path.name, partial(_FILE_READERS[path.suffix.lower()], path)))
+    return _Listing(
+        location=str(folder),
+        entries=entries,
+        found="files: " + _names([p.name for p in files]) if files else "no files",
+        expected=lambda t: f"{t}.csv, {t}.parquet, {t}.xlsx or a sheet named {t} in {WORKBOOK}",
+        complete=complete,
+    )
+
+
+def _read_csv(path: Path, table: str, origin: str) -> RawTable:
+    """CSV → all-text frame; the fast Arrow reader, row by row only when a row does not fit."""
+    encoding = _csv_encoding(path, origin)
+    with open(path, encoding=encoding, newline="") as f:
+        try:
+            header = next((row for row in csv.reader(f) if row), None)
+        except csv.Error as exc:
+            raise _Unreadable(f"{origin} cannot be read as CSV (its header: {exc})") from None
+    if header is None:
+        raise _Unreadable(f"{origin} has no header row (the file is empty); write the column names in its first line")
+    names = _column_names(header, origin)
+    data = _csv_fast(path, encoding, header)
+    if data is not None:
+        data = _drop_trailing_empty(data)
+        index = pd.RangeIndex(1, data.num_rows + 1, name="source_row")
+        malformed = _malformed([])
+    else:
+        data, rows, malformed = _csv_by_row(path, encoding, len(header), origin)
+        index = pd.Index(rows, dtype="int64", name="source_row")
+    frame = data.rename_columns(names).to_pandas()
+    frame.index = index
+    return RawTable(table, frame, origin, encoding, malformed)
+
+
+def _csv_encoding(path: Path, origin: str) -> str:
+    """The first of utf-8-sig (UTF-8 with a BOM), utf-8 and gb18030 that decodes the whole file strictly."""
+    bad = _first_non_utf8(path)
+    if bad is None:
+        with open(path, "rb") as f:
+            return "utf-8-sig" if f.read(3) == codecs.BOM_UTF8 else "utf-8"
+    decoder = codecs.getincrementaldecoder("gb18030")("strict")
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
+    line, left = 1, bad
+    with open(path, "rb") as f:
+        while left > 0:
+            chunk = f.read(min(_CHUNK, left))
+            line, left = line + chunk.count(b"\n"), left - len(chunk)
+    raise _Unreadable(
+        f"{origin} is neither UTF-8 nor GB18030; save it as UTF-8 CSV "
+        f"(the first byte that is not UTF-8 is on line {line}, at byte {bad})"
+    )
+
+
+def _first_non_utf8(path: Path) -> int | None:
+    """Byte offset of the first invalid UTF-8 sequence, or None when the whole file is UTF-8."""
+    # Arrow validates UTF-8 several times faster than Python's decoder. Pieces end
+    # after a newline, which never falls inside a multi-byte character.
+    offset, carry = 0, b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_CHUNK)
+            data = carry + chunk
+            cut = data.rfind(b"\n") + 1 if chunk else len(data)
+            piece, carry = data[:cut], data[cut:]
+            try:
+                pa.array([piece], pa.binary()).cast(pa.string())
+            except pa.ArrowInvalid:
+                try:
+                    piece.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return offset + exc.start
+                raise  # Arrow and Python disagree about UTF-8: should not happen
+            offset += len(piece)
+            if not chunk:
+                return None
+
+
+def _csv_fast(path: Path, encoding: str, header: list[str]) -> pa.Table | None:
+    """Arrow's multi-threaded reader, every column as text; None when a row does not fit."""
+    try:
+        data = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8" if encoding.startswith("utf-8") else encoding),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:  # a row with more or fewer fields, or anything else odd
+        return None
+    if data.column_names != header or not all(pa.types.is_string(t) for t in data.schema.types):
+        return None  # Arrow saw the header differently: let the row-by-row reader decide
+    return data
+
+
+def _drop_trailing_empty(data: pa.Table) -> pa.Table:
+    """Without the trailing rows whose fields are all empty (Excel writes such ',,,' lines)."""
+    end = data.num_rows
+    while end:
+        start = max(0, end - 256)
+        for row in reversed(data.slice(start, end - start).to_pylist()):
+            if any(row.values()):
+                return data.slice(0, end)
+            end -= 1
+    return data.slice(0, 0)
+
+
+def _csv_by_row(path: Path, encoding: str, width: int, origin: str) -> tuple[pa.Table, list[int], pd.DataFrame]:
+    """Python's csv module, record by record: (text table, source_row of each row, malformed)."""
+    batches, rows, bad = [], [], []
+    columns: list[list[str]] = [[] for _ in range(width)]
+    pending = []  # fully-empty records: kept only if a non-empty record follows
+    lines: list[str] = []
+
+    def tracked(f):  # remembers the physical lines of the record being parsed
+        for line in f:
+            lines.append(line)
+            yield line
+
+    def keep(number: int, fields: list[str], raw: str) -> None:
+        if len(fields) != width:
+            bad.append((number, raw.rstrip("\r\n"), f"row has {len(fields)} fields, the header has {width}"))
+            return
+        rows.append(number)
+        for column, value in zip(columns, fields):
+            column.append(value)
+        if len(columns[0]) >= _BATCH:
+            batches.append(_text_batch(columns))
+
+    with open(path, encoding=encoding, newline="") as f:
+        records = csv.reader(tracked(f))
+        number = -1  # the header is record 0
+        try:
+            for fields in records:
+                raw = "".join(lines) if len(fields) != width else ""  # only rows set aside need it
+                lines.clear()
+                if not fields:
+                    continue  # a blank line is not a record
+                number += 1
+                if number == 0:
+                    continue
+                if not any(fields):
+                    pending.append((number, fields, raw))
+                    continue
+                for record in (*pending, (number, fields, raw)):
+                    keep(*record)
+                pending.clear()
+        except csv.Error as exc:
+            raise _Unreadable(f"{origin} cannot be read as CSV (line {records.line_num}: {exc})") from None
+    batches.append(_text_batch(columns))
+    return pa.concat_tables(batches), rows, _malformed(bad)
+
+
+def _text_batch(columns: list[list[str]]) -> pa.Table:
+    """The collected values as an Arrow table of text (columns named by position); empties the lists."""
+    batch = pa.table([pa.array(c, pa.string()) for c in columns], names=[str(i) for i in range(len(columns))])
+    for column in columns:
+        column.clear()
+    return batch
+
+
+def _read_parquet(path: Path, table: str, origin: str) -> RawTable:
+    try:
+        data = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _Unreadable(f"{origin} cannot be read as Parquet ({exc}); write it again") from None
+    return _from_arrow(data, table, origin)
+
+
+def _read_xlsx(path: Path, table: str, origin: str) -> RawTable:
+    """One workbook per table: its first sheet."""
+    book = _open_workbook(path)
+    try:
+        if not book.worksheets:
+            raise _Unreadable(f"{origin} has no worksheet; put the {table} table in its first sheet")
+        return _read_sheet(book.worksheets[0], table, origin)
+    finally:
+        book.close()
+
+
+def _read_xls(path: Path, table: str, origin: str) -> RawTable:
+    raise _Unreadable(f"{origin} is an old Excel 97-2003 workbook; save it as .xlsx or as UTF-8 CSV")
+
+
+_FILE_READERS = {".csv": _read_csv, ".parquet": _read_parquet, ".xlsx": _read_xlsx, ".xls": _read_xls}
+
+
+def _open_workbook(path: Path):
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError ...) for a broken file
+        raise _Unreadable(
+            f"{path.name} is not a valid Excel workbook ({type(exc).__name__}: {exc}); save it again as .xlsx"
+        ) from None
+
+
+def _read_sheet(sheet, table: str, origin: str) -> RawTable:
+    """Sheet → frame of native cell values (dates as datetimes, empty cells None).
+
+    The first non-empty row is the header; empty rows are skipped and not numbered.
+    """
+    sheet.reset_dimensions()  # a wrong <dimension> in the file would silently cut rows off
+    cells = sheet.iter_rows(values_only=True)
+    try:
+        header = next((row for row in cells if any(v is not None for v in row)), None)
+        if header is None:
+            raise _Unreadable(
+                f"{origin} has no header row (the sheet is empty); write the column names in its first row"
+            )
+        header = list(header)
+        while header[-1] is None:
+            header.pop()
+        names = _column_names(header, origin)
+        width = len(names)
+        values, rows, bad = [], [], []
+        number = 0
+        for row in cells:
+            if all(v is None for v in row):
+                continue
+            number += 1
+            last = max(i for i, v in enumerate(row) if v is not None)
+            if last >= width:
+                raw = ",".join("" if v is None else str(v) for v in row[: last + 1])
+                reason = f"row has a value in column {get_column_letter(last + 1)}, beyond the header's {width} columns"
+                bad.append((number, raw, reason))
+                continue
+            rows.append(number)
+            values.append(tuple(row[:width]) + (None,) * (width - len(row)))
+    except _Unreadable:
+        raise
+    except Exception as exc:  # broken sheet XML surfaces as many kinds of errors from openpyxl
+        raise _Unreadable(f"{origin} cannot be read ({type(exc).__name__}: {exc}); save the workbook again") from None
+    frame = pd.DataFrame(values, columns=names, index=pd.Index(rows, dtype="int64", name="source_row"))
+    return RawTable(table, frame, origin, None, _malformed(bad))
+
+
+# --- databases ----------------------------------------------------------------------
+
+
+def _list_duckdb(path: Path, wanted: list[str], stack: ExitStack) -> _Listing:
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise _Unreadable(f"{path} cannot be opened as a DuckDB database: {_one_line(exc)}") from None
+    stack.callback(con.close)
+    names = [row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+    ).fetchall()]
+
+    def read(name: str, table: str, origin: str) -> RawTable:
+        quoted = '"' + name.replace('"', '""') + '"'
+        try:
+            data = con.sql(f"SELECT * FROM {quoted}").to_arrow_table()
+        except duckdb.Error as exc:
+            raise _Unreadable(f"{origin} cannot be read from {path}: {_one_line(exc)}") from None
+        return _from_arrow(data, table, origin)
+
+    return _database_listing(str(path), names, wanted, read)
+
+
+def _parse_url(spec: str) -> sa.URL:
+    try:
+        url = sa.make_url(spec)
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        url = None
+    if url is None or "@" in (url.host or ""):  # an "@" in the password would leak into the host
+        raise _Unreadable(
+            f"{_hide_password(spec)} is not a valid database URL; write it as postgresql://user@host:port/db "
+            f"and give the password in PGPASSWORD or {PASSWORD_ENV}"
+        )
+    return url
+
+
+def _list_url(spec: str, url: sa.URL, wanted: list[str], stack: ExitStack) -> _Listing:
+    location = url.render_as_string(hide_password=True)
+    password = os.environ.get(PASSWORD_ENV)
+    if password and url.password is None:
+        url = url.set(password=password)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")  # the driver this package installs
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        url = url.update_query_dict({"connect_timeout": "10"})  # an unreachable host fails in 10 s, not minutes
+    try:
+        engine = sa.create_engine(url)
+    except sa.exc.NoSuchModuleError:
+        raise _Unreadable(
+            f"cannot use {location}: unknown kind of database {url.drivername!r}; "
+            "use e.g. postgresql://, mysql+pymysql:// or sqlite:///"
+        ) from None
+    except ImportError as exc:
+        raise _Unreadable(
+            f"cannot use {location}: its database driver is not installed ({exc}); install one and name it "
+            "in the URL, e.g. pip install pymysql and mysql+pymysql://..."
+        ) from None
+    secrets = [s for s in (url.password, os.environ.get("PGPASSWORD")) if s]
+    hint = f"check the URL, that the server is running, and the password (set PGPASSWORD or {PASSWORD_ENV})"
+    return _list_engine(engine, location, wanted, stack, secrets, hint)
+
+
+def _list_engine(
+    engine: sa.Engine, location: str, wanted: list[str], stack: ExitStack, secrets: list[str], hint: str
+) -> _Listing:
+    """Tables and views of a SQLAlchemy database; ``secrets`` are hidden from every message."""
+    stack.callback(engine.dispose)
+    try:
+        inspector = sa.inspect(engine)
+        names = inspector.get_table_names() + inspector.get_view_names()
+    except sa.exc.SQLAlchemyError as exc:
+        raise _Unreadable(f"cannot connect to the database {location}: {_reason(exc, secrets)}; {hint}") from None
+    quote = engine.dialect.identifier_preparer.quote_identifier
+
+    def read(name: str, table: str, origin: str) -> RawTable:
+        query = sa.text(f"SELECT * FROM {quote(name)}")  # name: a catalog name equal to a contract table
+        try:
+            with engine.connect() as conn:
+                result = conn.execution_options(yield_per=_BATCH).execute(query)
+                columns = list(result.keys())
+                data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+        except sa.exc.SQLAlchemyError as exc:
+            raise _Unreadable(f"{origin} cannot be read from {location}: {_reason(exc, secrets)}") from None
+        return _from_arrow(data, table, origin)
+
+    return _database_listing(location, names, wanted, read)
+
+
+def _database_listing(location: str, names: list[str], wanted: list[str], read) -> _Listing:
+    entries = [
+        _Entry(n.strip().lower(), f"table {n}", lambda table, origin, n=n: read(n, table, origin))
+        for n in names
+        if n.strip().lower() in wanted
+    ]
+    return _Listing(
+        location=location,
+        entries=entries,
+        found="tables: " + _names(sorted(names)) if names else "no tables",
+        expected=lambda t: f"a table or view named {t}",
+    )
+
+
+def _rows_to_arrow(columns: list[str], rows: list) -> pa.Table:
+    arrays = []
+    for values in zip(*rows) if rows else [()] * len(columns):
+        try:
+            arrays.append(pa.array(list(values)))  # a list converts several times faster than a tuple
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            # SQLite lets one column hold numbers and text: keep such a column as text
+            arrays.append(pa.array([None if v is None else str(v) for v in values], pa.string()))
+    return pa.Table.from_arrays(arrays, names=columns)
+
+
+def _concat(parts: list[pa.Table], columns: list[str]) -> pa.Table:
+    if not parts:
+        return pa.Table.from_arrays([pa.nulls(0)] * len(columns), names=columns)
+    try:
+        return pa.concat_tables(parts, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column's type changed between batches: text
+        mixed = {i for i in range(len(columns)) if len({p.column(i).type for p in parts} - {pa.null()}) > 1}
+
+        def as_text(part: pa.Table) -> pa.Table:
+            arrays = [c.cast(pa.string()) if i in mixed else c for i, c in enumerate(part.columns)]
+            return pa.Table.from_arrays(arrays, names=columns)
+
+        return pa.concat_tables([as_text(p) for p in parts], promote_options="permissive")
+
+
+# --- shared helpers -----------------------------------------------------------------
+
+
+def _from_arrow(data: pa.Table, table: str, origin: str) -> RawTable:
+    """Arrow table (Parquet, database) → frame with pandas-friendly native types."""
+    names = _column_names(data.column_names, origin)
+    columns = []
+    for column in data.columns:
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            column, kind = column.cast(kind.value_type), kind.value_type
+        if pa.types.is_date(kind):  # pandas would make these Python date objects
+            column = column.cast(pa.timestamp("us"))
+        elif pa.types.is_decimal(kind):
+            column = column.cast(pa.float64())
+        columns.append(column)
+    frame = pa.Table.from_arrays(columns, names=names).to_pandas()
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
+    return RawTable(table, frame, origin)
+
+
+def _column_names(header: list, origin: str) -> list[str]:
+    """Trimmed, lower-cased names; _Unreadable when two are then the same."""
+    names = ["" if n is None else str(n).strip().lower() for n in header]
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(names, start=1):
+        positions.setdefault(name, []).append(i)
+    duplicates = [
+        f"{name or '(empty)'} in columns {', '.join(map(str, cols))}"
+        for name, cols in positions.items()
+        if len(cols) > 1
+    ]
+    if duplicates:
+        raise _Unreadable(
+            f"{origin} has duplicate column names (after trimming spaces and ignoring case): "
+            f"{'; '.join(duplicates)}; rename or delete the extra columns"
+        )
+    return names
+
+
+def _malformed(rows: list[tuple[int, str, str]]) -> pd.DataFrame:
+    """(source_row, raw, reason) tuples → frame indexed by source_row."""
+    return pd.DataFrame(
+        {"raw": pd.Series([r[1] for r in rows], dtype=str), "reason": pd.Series([r[2] for r in rows], dtype=str)}
+    ).set_axis(pd.Index([r[0] for r in rows], dtype="int64", name="source_row"))
+
+
+def _names(names: list[str], limit: int = 20) -> str:
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _reason(exc: sa.exc.SQLAlchemyError, secrets: list[str]) -> str:
+    """The driver's own message in one line, without any password."""
+    message = _one_line(getattr(exc, "orig", None) or exc)
+    for secret in secrets:
+        message = message.replace(secret, "***")
+    return message
+
+
+def _hide_password(spec: str) -> str:
+    """``spec`` with everything between ``user:`` and the last ``@`` hidden (for URLs that do not parse)."""
+    return re.sub(r"(://[^:/@]*:).*@", r"\1***@", spec, count=1)

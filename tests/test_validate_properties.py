@@ -1,0 +1,77 @@
+"""Invariants of validation over randomly damaged sources (hypothesis).
+
+Whatever is wrong with the rows, every row read is either accepted or
+quarantined with a reason, accepted ids are unique, and every accepted
+reference points at an accepted row.
+"""
+
+from __future__ import annotations
+
+import io as _io
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from channel_analysis import schema
+from channel_analysis.io import RawTable, Source
+from channel_analysis.validate import data_quality, validate_source
+from mini_source import BASE
+
+# Values that break one rule or another, and some that are fine.
+NASTY = ["", " ", "0", "-1", "abc", "2024-02-30", "05/03/2024", "NA", "null", "D001", "D999", "00123", "SM9",
+         "EV1", "O1", "phone", "PHONE", "true", "maybe", "1e309", "=1+1", "<script>", "山东", "2024-01-01", "9999-12-31"]
+
+
+def _raw(table: str, text: str) -> RawTable:
+    frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
+    return RawTable(name=table, frame=frame, origin=f"{table}.csv")
+
+
+@st.composite
+def damaged_sources(draw):
+    tables = {t: _raw(t, text) for t, text in BASE.items()}
+    for _ in range(draw(st.integers(0, 12))):
+        table = draw(st.sampled_from(sorted(tables)))
+        frame = tables[table].frame
+        if draw(st.booleans()) and len(frame):
+            # copy a row (duplicates, repeated references)
+            row = frame.iloc[[draw(st.integers(0, len(frame) - 1))]]
+            frame = pd.concat([frame, row])
+        if len(frame):
+            r = draw(st.integers(0, len(frame) - 1))
+            c = draw(st.sampled_from(list(frame.columns)))
+            frame = frame.copy()
+            frame.iloc[r, frame.columns.get_loc(c)] = draw(st.sampled_from(NASTY))
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
+        tables[table] = RawTable(name=table, frame=frame, origin=f"{table}.csv")
+    return Source(location="memory", tables=tables)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_sources())
+def test_every_row_is_accepted_or_quarantined(source):
+    validated = validate_source(source)
+    quality = data_quality(validated).set_index("table")
+    for table, raw in source.tables.items():
+        good, bad = validated.tables[table], validated.quarantine[table]
+        assert quality.loc[table, "rows_read"] == len(raw.frame)
+        assert len(good) + len(bad) == len(raw.frame)
+        assert set(good.index).isdisjoint(bad.index)
+        assert set(good.index) | set(bad.index) == set(raw.frame.index)
+        assert (bad["reason"].str.len() > 0).all()
+        key = list(schema.key_of(table))
+        assert not good.duplicated(subset=key).any()
+        for col, (ref_table, ref_col) in schema.references(table).items():
+            given_values = good[col].dropna()
+            assert given_values.isin(validated.tables[ref_table][ref_col]).all(), (table, col)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_sources())
+def test_validation_is_deterministic(source):
+    first, second = validate_source(source), validate_source(source)
+    for table in source.tables:
+        pd.testing.assert_frame_equal(first.tables[table], second.tables[table])
+        pd.testing.assert_frame_equal(first.quarantine[table], second.quarantine[table])
