@@ -116,6 +116,20 @@ def run(data: str, month: str, out: str, strict: bool, lang: str) -> None:
     click.echo(f"published {published / 'index.html'}")
 
 
+@cli.command()
+@click.option("--data", "data", required=True, help="Folder, database file or SQLAlchemy URL (password from the environment).")
+@click.option("--months", "months", required=True, help="Range of months, YYYY-MM..YYYY-MM.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Write OUT/YYYY-MM/ for each month.")
+def backtest(data: str, months: str, out: str) -> None:
+    """Alerts, dealer health and KPIs for every month of a range, as a run writes them (no HTML)."""
+    from channel_analysis.monthly import backtest as run_backtest, months_in
+
+    months_in(months)  # a bad range fails before anything is read
+    with _step(f"backtesting {months}"):
+        written = run_backtest(data, months, out)
+    click.echo(f"wrote {len(written)} months into {out}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command, turn user errors into one message and an exit status."""
     try:

@@ -22,10 +22,12 @@ from channel_analysis import publish, schema
 from channel_analysis.config import Settings
 from channel_analysis.errors import ParameterError
 from channel_analysis.io import read_source
-from channel_analysis.validate import ValidatedSource, validate_source, write_quality
+from channel_analysis.early_warning import history_from_panel, warnings_for_months
+from channel_analysis.metrics.kpis import monthly_kpis
+from channel_analysis.outputs import write_action_list, write_csv
+from channel_analysis.panel import dealer_month_panel
+from channel_analysis.validate import validate_source, write_quality
 
-ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "reason"]
-HEALTH_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "tier", "sales_manager_id", "status", "health_score"]
 _VERSIONED = ("channel-analysis", "pandas", "numpy", "duckdb", "ibis-framework", "pandera", "pyarrow", "statsmodels")
 
 
@@ -69,16 +71,15 @@ def as_of(tables: dict[str, pd.DataFrame], month: Month) -> dict[str, pd.DataFra
     return out
 
 
-def _checksums(validated: ValidatedSource, data: str) -> dict[str, str]:
-    folder = Path(data)
-    sums = {}
-    if folder.is_dir():
-        for path in sorted(folder.iterdir()):
-            if path.is_file():
-                sums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    elif folder.is_file():
-        sums[folder.name] = hashlib.sha256(folder.read_bytes()).hexdigest()
-    return sums
+def _checksums(data: str) -> dict[str, str]:
+    """SHA-256 of every file the source was read from (a folder's table files, or the database file)."""
+    path = Path(data)
+    if path.is_dir():
+        names = {f"{t}." for t in schema.TABLES} | {"dealer_data."}
+        files = [p for p in sorted(path.iterdir()) if p.is_file() and any(p.name.lower().startswith(n) for n in names)]
+    else:
+        files = [path] if path.is_file() else []
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
 
 
 def _code_revision() -> str:
@@ -99,11 +100,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV the same way every time: UTF-8, LF, no index — reruns are byte-identical."""
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
 def _index_html(month: Month, kpis: pd.DataFrame, quality: pd.DataFrame, files: list[str]) -> str:
@@ -130,12 +126,74 @@ td:first-child{{text-align:left}}</style></head>
 """
 
 
+@dataclass
+class MonthFigures:
+    """What every run of a month computes: the contract's three tables."""
+
+    kpis: pd.DataFrame
+    alerts: pd.DataFrame
+    health: pd.DataFrame
+
+
+def month_figures(
+    tables: dict[str, pd.DataFrame], months: list[Month], *, settings: Settings
+) -> dict[str, MonthFigures]:
+    """Validated tables, months → each month's KPIs, alerts and dealer health, as of its end.
+
+    One panel, as of the last month, serves every month: a month reads only its own past.
+    """
+    last = max(months, key=lambda m: m.label)
+    panel = dealer_month_panel(as_of(tables, last), as_of=last.label)
+    history = history_from_panel(panel, tables["dealers"])
+    warnings = warnings_for_months(history, [m.label for m in months])
+    out = {}
+    for m in months:
+        alerts, health = warnings[m.label]
+        kpis = monthly_kpis(as_of(tables, m), as_of=m.label, settings=settings)
+        out[m.label] = MonthFigures(kpis=kpis, alerts=alerts, health=health)
+    return out
+
+
+def write_month_tables(figures: MonthFigures, folder: Path) -> None:
+    """kpis.csv, alerts.csv, alerts.xlsx and dealer_health.csv into ``folder``."""
+    write_csv(figures.kpis, folder / "kpis.csv")
+    write_action_list(figures.alerts, folder)
+    write_csv(figures.health, folder / "dealer_health.csv")
+
+
+def months_in(spec: str) -> list[Month]:
+    """``"2025-01..2025-06"`` → the months from the first to the last, inclusive."""
+    first, sep, last = spec.partition("..")
+    if not sep:
+        raise ParameterError(f"--months '{spec}' is not a range: write it as YYYY-MM..YYYY-MM")
+    a, b = Month.parse(first.strip()), Month.parse(last.strip())
+    if a.label > b.label:
+        raise ParameterError(f"--months '{spec}': the first month is after the last")
+    return [Month(p.strftime("%Y-%m")) for p in pd.period_range(a.period, b.period, freq="M")]
+
+
+def backtest(data: str, months: str, out: str | Path, *, settings: Settings | None = None, progress=None) -> list[Path]:
+    """For every month of the range, as of its end: ``out/YYYY-MM/`` with kpis.csv, alerts.csv
+    (and .xlsx) and dealer_health.csv, exactly as a run writes them; no notebooks, no HTML."""
+    wanted = months_in(months)
+    out = Path(out)
+    validated = validate_source(read_source(data))
+    figures = month_figures(validated.tables, wanted, settings=settings or Settings())
+    written = []
+    for m in wanted:
+        with publish.month_lock(out, m.label):
+            staging = publish.staging_dir(out, m.label)
+            write_month_tables(figures[m.label], staging)
+            written.append(publish.publish(staging, out, m.label))
+        if progress:
+            progress(m.label)
+    return written
+
+
 def run_month(
     data: str, month: str, out: str | Path, *, strict: bool = False, lang: str = "en", settings: Settings | None = None
 ) -> Path:
     """Run month ``month`` on source ``data`` and publish ``out/month``; returns that folder."""
-    from channel_analysis.metrics.kpis import monthly_kpis
-
     m = Month.parse(month)
     if lang not in ("en", "zh"):
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
@@ -148,18 +206,16 @@ def run_month(
         staging = publish.staging_dir(out, m.label)
         try:
             quality = write_quality(validated, staging, month_end=m.end)
-            tables = as_of(validated.tables, m)
-            kpis = monthly_kpis(tables, as_of=m.label, settings=settings or Settings())
-            write_csv(kpis, staging / "kpis.csv")
-            write_csv(pd.DataFrame(columns=ALERT_COLUMNS), staging / "alerts.csv")
-            write_csv(pd.DataFrame(columns=HEALTH_COLUMNS), staging / "dealer_health.csv")
+            figures = month_figures(validated.tables, [m], settings=settings or Settings())[m.label]
+            write_month_tables(figures, staging)
+            kpis = figures.kpis
             files = sorted(p.name for p in staging.iterdir()) + ["manifest.json"]
             (staging / "index.html").write_text(_index_html(m, kpis, quality, files), encoding="utf-8")
             publish.write_json(
                 staging / "manifest.json",
                 {
                     "parameters": {"data": source.location, "month": m.label, "strict": strict, "lang": lang},
-                    "input_checksums": _checksums(validated, data),
+                    "input_checksums": _checksums(data),
                     "row_counts": quality.drop(columns="rows_after_month").set_index("table").to_dict("index"),
                     "versions": _versions(),
                     "code_revision": _code_revision(),

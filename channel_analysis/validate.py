@@ -386,7 +386,8 @@ def data_quality(validated: ValidatedSource, *, month_end: pd.Timestamp | None =
         after = pd.NA
         date_col = schema.date_column(name)
         if month_end is not None:
-            after = int((good[date_col] > month_end).sum()) if date_col else 0
+            # a timestamp on the month's last day is still in the month
+            after = int((good[date_col] >= month_end.normalize() + pd.Timedelta(days=1)).sum()) if date_col else 0
         rows.append(
             {
                 "table": name,

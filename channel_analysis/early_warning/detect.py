@@ -1,0 +1,240 @@
+"""Signals → the action list (``alerts.csv``) and the health score (``dealer_health.csv``).
+
+Each detector is a vectorised rule over the signals of :mod:`.signals`; its
+``score`` is ``10 × −log10(p)`` of the chance that a healthy dealer would look
+like this (capped at 100), so scores of different detectors compare. The
+thresholds are named in :class:`WarningSettings`; ``high`` needs a far smaller
+chance than ``medium`` so that it is rarely wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from channel_analysis import schema
+from channel_analysis.early_warning.signals import MIN_HISTORY, NEW_DEALER_MONTHS
+
+D = schema.Dealers
+ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "reason"]
+HEALTH_COLUMNS = [
+    "month", "dealer_id", "dealer_name", "region", "tier", "sales_manager_id", "status", "health_score",
+    "health_change", "why_changed", "recency", "volume", "peers", "calls", "reorder", "service",
+]
+STATUSES = ("new", "active", "at_risk", "dormant", "lost")
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+@dataclass(frozen=True)
+class WarningSettings:
+    """Thresholds of the detectors: p is the chance a healthy dealer looks like this."""
+
+    stop_p: float = 2e-2  # purchase_stop: silence this unlikely from the dealer's rhythm
+    stop_p_medium: float = 1e-3
+    stop_p_high: float = 1e-4
+    drop_p: float = 1e-2  # purchase_drop: recent orders this unlikely given the expectation
+    drop_p_medium: float = 1e-4
+    drop_p_high: float = 1e-6
+    drop_ratio: float = 0.5  # ... and at most this share of the expected orders
+    drop_value_ratio: float = 0.6  # ... and the value of those orders at most this share of expected
+    drop_min_expected: float = 3.0  # expected recent orders needed to judge a drop
+    calls_p: float = 3e-4
+    calls_p_high: float = 1e-5
+    calls_spike_ratio: float = 2.5
+    calls_drop_ratio: float = 0.25
+    calls_min_expected: float = 4.0
+    peers_z: float = -4.0  # below_peers: robust z within region and tier
+    peers_max_change: float = np.log(0.5)  # ... and the dealer's own orders under half its baseline
+    peers_own_p: float = 0.01  # ... and unusual for the dealer itself
+    no_reorder_months: int = 5  # months after the first order without a second
+    no_reorder_high_months: int = 7  # past the contract's 180 days
+    at_risk_score: float = 60.0  # health below this is at risk
+    dormant_months: int = 6  # months without an order
+
+
+def _score(p: pd.Series) -> pd.Series:
+    return np.minimum(100.0, -10 * np.log10(np.maximum(p, 1e-10))).round(1)
+
+
+def _severity(p: pd.Series, medium: float, high: float) -> pd.Series:
+    return pd.Series(np.select([p < high, p < medium], ["high", "medium"], "low"), index=p.index)
+
+
+def _money(v: float) -> str:
+    if abs(v) >= 1e6:
+        return f"¥{v / 1e6:.1f}M"
+    if abs(v) >= 1e3:
+        return f"¥{v / 1e3:.0f}k"
+    return f"¥{v:.0f}"
+
+
+def _months(k: int) -> str:
+    return "month" if k == 1 else f"{k} months"
+
+
+def _pct(log_change: float) -> str:
+    return f"{(np.exp(log_change) - 1) * 100:+.0f}%"
+
+
+def _judged(sig: pd.DataFrame) -> pd.Series:
+    return (
+        sig["in_network"]
+        & (sig["baseline_months"] >= MIN_HISTORY)
+        & (sig["rhythm_months"] >= MIN_HISTORY)
+        & (sig["ordering_share"] > 0)
+    )
+
+
+def _stop(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
+    hit = sig[_judged(sig) & (sig["months_silent"] >= 2) & (sig["p_silence"] < s.stop_p)]
+    reason = hit.apply(
+        lambda r: (
+            f"no order since {r.last_order_month} ({r.months_silent} months); it ordered in "
+            f"{r.ordering_share:.0%} of the {r.rhythm_months:.0f} months before, so a gap this long had a "
+            f"{r.p_silence:.2%} chance; dealers in {r.region} {_pct(r.market_change)} over the last 3 months"
+        ),
+        axis=1,
+    )
+    return _rows(hit, "purchase_stop", hit["p_silence"], s.stop_p_medium, s.stop_p_high, reason)
+
+
+def _drop(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFrame:
+    ok = (
+        _judged(sig)
+        & ~sig.index.isin(stopped)
+        & (sig["expected_orders"] >= s.drop_min_expected)
+        & (sig["recent_orders"] <= s.drop_ratio * sig["expected_orders"])
+        & (sig["recent_gross"] <= s.drop_value_ratio * sig["expected_gross"])
+        & (sig["p_drop"] < s.drop_p)
+    )
+    hit = sig[ok]
+    reason = hit.apply(
+        lambda r: (
+            f"{r.recent_orders:.0f} orders for {_money(r.recent_gross)} in the last {_months(r.drop_window)} against "
+            f"{r.expected_orders:.0f} for {_money(r.expected_gross)} expected from its own history; "
+            f"dealers in {r.region} {_pct(r.market_change)} over the same months"
+        ),
+        axis=1,
+    )
+    return _rows(hit, "purchase_drop", hit["p_drop"], s.drop_p_medium, s.drop_p_high, reason)
+
+
+def _calls(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
+    base = sig["in_network"] & (sig["baseline_months"] >= MIN_HISTORY)
+    up = sig[
+        base
+        & (sig["p_calls_up"] < s.calls_p)
+        & (sig["calls_month"] >= s.calls_spike_ratio * sig["expected_calls_month"])
+        & (sig["calls_month"] >= 4 * sig["calls_window"])
+    ]
+    up_reason = up.apply(
+        lambda r: (
+            f"{r.calls_month:.0f} calls from the dealer in the last {_months(r.calls_window)} against about "
+            f"{r.expected_calls_month:.1f} usual: find out what it needs"
+        ),
+        axis=1,
+    )
+    down = sig[
+        base
+        & (sig["p_calls_down"] < s.calls_p)
+        & (sig["expected_calls_recent"] >= s.calls_min_expected)
+        & (sig["calls_recent"] <= s.calls_drop_ratio * sig["expected_calls_recent"])
+    ]
+    down_reason = down.apply(
+        lambda r: (
+            f"{r.calls_recent:.0f} calls from the dealer in the last 3 months against about "
+            f"{r.expected_calls_recent:.0f} usual: it has gone quiet"
+        ),
+        axis=1,
+    )
+    return pd.concat(
+        [
+            _rows(up, "calls_spike", up["p_calls_up"], s.calls_p, s.calls_p_high, up_reason),
+            _rows(down, "calls_drop", down["p_calls_down"], s.calls_p, s.calls_p_high, down_reason),
+        ]
+    )
+
+
+def _peers(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
+    hit = sig[
+        _judged(sig)
+        & (sig["peer_z"] < s.peers_z)
+        & (sig["change_6m"] < s.peers_max_change)
+        & (sig["p_drop"] < s.peers_own_p)
+    ]
+    reason = hit.apply(
+        lambda r: (
+            f"orders in the last 6 months {_pct(r.change_6m)} against its own baseline, far below dealers "
+            f"of the same region and tier (z = {r.peer_z:.1f})"
+        ),
+        axis=1,
+    )
+    # a robust z of -3.5 is p ~ 2e-4 under normality; severity never high on peers alone
+    p = pd.Series(2 * 10 ** (hit["peer_z"].clip(upper=0) / 1.5 - 1.3), index=hit.index)
+    return _rows(hit, "below_peers", p, 1e-4, 0.0, reason)
+
+
+def _no_reorder(sig: pd.DataFrame, s: WarningSettings, month_col: int) -> pd.DataFrame:
+    months_since_first = month_col - sig["first_order_month"]
+    # the dealer's first order must be in the data (not a dealer signed long before it began)
+    only_first = (sig["first_order_month"] >= 0) & (sig["months_since_signed"] <= month_col + 1)
+    hit = sig[
+        sig["in_network"] & only_first & (sig["orders_first_month_only"]) & (months_since_first >= s.no_reorder_months)
+    ]
+    gap = months_since_first[hit.index]
+    severity = pd.Series(
+        np.select([gap >= s.no_reorder_high_months, gap >= s.no_reorder_months + 1], ["high", "medium"], "low"),
+        index=hit.index,
+    )
+    reason = gap.map(lambda g: f"only the first order, {g} months ago, and no reorder since: visit and find out why")
+    out = _frame(hit, "no_reorder", severity, np.minimum(100.0, 10.0 * gap), reason)
+    return out
+
+
+def _rows(hit, alert, p, medium, high, reason) -> pd.DataFrame:
+    return _frame(hit, alert, _severity(p, medium, high), _score(p), reason)
+
+
+def _frame(hit, alert, severity, score, reason) -> pd.DataFrame:
+    if hit.empty:
+        return pd.DataFrame(columns=ALERT_COLUMNS[1:])
+    return pd.DataFrame(
+        {
+            "dealer_id": hit[D.dealer_id],
+            "dealer_name": hit[D.dealer_name] if D.dealer_name in hit else "",
+            "region": hit[D.region],
+            "sales_manager_id": hit[D.sales_manager_id] if D.sales_manager_id in hit else "",
+            "alert": alert,
+            "severity": severity,
+            "score": score,
+            "reason": reason,
+        },
+        index=hit.index,
+    )
+
+
+def alerts_from_signals(sig: pd.DataFrame, *, month: str, month_col: int, settings: WarningSettings) -> pd.DataFrame:
+    """Signals of one month → the action list: one row per dealer and alert, most urgent first."""
+    sig = sig.assign(orders_first_month_only=_first_month_only(sig))
+    stop = _stop(sig, settings)
+    parts = [
+        stop,
+        _drop(sig, settings, stop.index),
+        _calls(sig, settings),
+        _peers(sig, settings),
+        _no_reorder(sig, settings, month_col),
+    ]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=ALERT_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(0, "month", month)
+    out["_sev"] = out["severity"].map(SEVERITY_ORDER)
+    out = out.sort_values(["_sev", "score", "dealer_id", "alert"], ascending=[True, False, True, True])
+    return out.drop(columns="_sev").reset_index(drop=True)[ALERT_COLUMNS]
+
+
+def _first_month_only(sig: pd.DataFrame) -> pd.Series:
+    return sig["orders_total"].eq(sig["orders_in_first_month"]) if "orders_in_first_month" in sig else False

@@ -1,0 +1,70 @@
+"""Writing a month's tables: the same bytes on every rerun, and data that never acts as code.
+
+Spreadsheet programs run a cell that starts with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return as a formula (CSV injection). Text cells of the action
+list that start so are prefixed with ``'``; real numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Frame → the same frame with every text cell that a spreadsheet would run prefixed by ``'``."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col].dtype) or out[col].dtype == object:
+            values = out[col]
+            is_text = values.map(lambda v: isinstance(v, str))
+            risky = is_text & values.astype("str").str.startswith(_FORMULA_START)
+            if risky.any():
+                out[col] = values.where(~risky, "'" + values.astype("str"))
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """CSV the same way every time: UTF-8, LF, no index, floats as pandas prints them."""
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def write_action_list(alerts: pd.DataFrame, folder: Path) -> None:
+    """``alerts.csv`` and ``alerts.xlsx``, formulas neutralised, text stored as text."""
+    safe = neutralise_formulas(alerts)
+    write_csv(safe, folder / "alerts.csv")
+    write_xlsx(safe, folder / "alerts.xlsx", sheet="alerts")
+
+
+def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
+    """One sheet; strings are stored as strings (never formulas); fixed metadata so reruns match."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    ws.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        ws.append([None if _missing(v) else (v.item() if hasattr(v, "item") else v) for v in row])
+    for cells in ws.iter_rows(min_row=2):
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+    for i, col in enumerate(frame.columns, start=1):
+        width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
+        ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
+    ws.freeze_panes = "A2"
+    fixed = pd.Timestamp("2000-01-01").to_pydatetime()
+    wb.properties.created = wb.properties.modified = fixed
+    wb.save(path)
+
+
+def _missing(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
