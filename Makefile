@@ -10,7 +10,7 @@ MONTH  ?= 2026-10
 OUT    ?= reports
 PYTEST_ARGS ?= -n 2
 
-.PHONY: setup demo report test clean
+.PHONY: setup demo report test bench clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,12 @@ report: $(DEMO)/dealers.csv
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/panel.py
+	$(BIN)/python bench/early_warning.py
 
 clean:
 	rm -rf $(DEMO) $(DEMO).truth $(OUT)/validate

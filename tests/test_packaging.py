@@ -20,7 +20,7 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = project["dependencies"] + project["optional-dependencies"]["dev"]
+    reqs = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
     return dict(_split(r.split(";")[0].split("#")[0]) for r in reqs)
 
 
