@@ -21,7 +21,7 @@ D = schema.Dealers
 ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "reason"]
 HEALTH_COLUMNS = [
     "month", "dealer_id", "dealer_name", "region", "tier", "sales_manager_id", "status", "health_score",
-    "health_change", "why_changed", "recency", "volume", "peers", "calls", "reorder", "service",
+    "health_change", "why_changed", "recency", "volume", "level", "peers", "calls", "reorder", "service",
 ]
 STATUSES = ("new", "active", "at_risk", "dormant", "lost")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}

@@ -26,7 +26,15 @@ from channel_analysis.early_warning.detect import HEALTH_COLUMNS, WarningSetting
 from channel_analysis.early_warning.signals import MIN_HISTORY, NEW_DEALER_MONTHS
 
 D = schema.Dealers
-WEIGHTS = {"recency": 0.30, "volume": 0.30, "peers": 0.15, "calls": 0.10, "reorder": 0.10, "service": 0.05}
+WEIGHTS = {
+    "recency": 0.30,
+    "volume": 0.15,
+    "level": 0.20,
+    "peers": 0.10,
+    "calls": 0.10,
+    "reorder": 0.10,
+    "service": 0.05,
+}
 
 
 def _from_p(p: pd.Series, decades: float) -> pd.Series:
@@ -40,7 +48,13 @@ def health_components(sig: pd.DataFrame, *, month_col: int, settings: WarningSet
     one = pd.Series(1.0, index=sig.index)
     recency = _from_p(sig["p_silence"], 4).where(judged, one)
     enough = judged & (sig["expected_orders"] >= 1)
+    # how unusual the fall is, and how deep: the level over 6 months against the expectation
     volume = _from_p(sig["p_drop"], 5).where(enough, one)
+    # a dealer settled far below the level it used to have is "half dead" (半死不活) even when
+    # stable: the last 6 months against its monthly orders in the two years before the last one
+    level = np.sqrt(
+        ((sig["orders_6m"] / 6 + 0.5) / (sig["former_monthly_orders"] + 0.5)).clip(0, 1)
+    ).where(sig["former_monthly_orders"].notna() & judged, one)
     peers = (1 + sig["peer_z"].clip(upper=0) / 6).clip(0, 1).fillna(1.0)
     calls = _from_p(np.minimum(sig["p_calls_up"], sig["p_calls_down"]), 6).where(
         sig["baseline_months"] >= MIN_HISTORY, one
@@ -48,10 +62,18 @@ def health_components(sig: pd.DataFrame, *, month_col: int, settings: WarningSet
     months_since_first = month_col - sig["first_order_month"]
     only_first = (sig["first_order_month"] >= 0) & (sig["orders_total"] == sig["orders_in_first_month"])
     only_first &= sig["months_since_signed"] <= month_col + 1
-    reorder = (1 - (months_since_first - 2).clip(lower=0) / 6).clip(0, 1).where(only_first, one)
+    reorder = (1 - (months_since_first - 2).clip(lower=0) / 4).clip(0, 1).where(only_first, one)
     service = 1 / (1 + 0.5 * sig["complaints_recent"])
     return pd.DataFrame(
-        {"recency": recency, "volume": volume, "peers": peers, "calls": calls, "reorder": reorder, "service": service}
+        {
+            "recency": recency,
+            "volume": volume,
+            "level": level,
+            "peers": peers,
+            "calls": calls,
+            "reorder": reorder,
+            "service": service,
+        }
     )
 
 

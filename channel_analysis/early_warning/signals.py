@@ -173,6 +173,13 @@ def signals_at(h: History, month: pd.Period | str) -> pd.DataFrame:
     rate = h.orders[:, base].sum(1) / np.maximum(base_n, 1)
     kappa = _network_kappa(h.orders, eligible, base, rate, f_count)
     drop = _worst_window(h, h.orders, eligible, base, end, rate, f_count, kappa, DROP_WINDOWS, lower=True)
+    # the level a dealer used to have: its monthly orders in the two years before the last one
+    old_ = slice(max(0, end - 35), max(0, end - 11))
+    old_n = eligible[:, old_].sum(1)
+    former_rate = np.where(old_n >= MIN_HISTORY, h.orders[:, old_].sum(1) / np.maximum(old_n, 1), np.nan)
+    six = _window(h, end, PEER_WINDOW)
+    expected_6m = rate * f_count[:, six].sum(1)
+    orders_6m = h.orders[:, six].sum(1)
     gross_rate = _robust_level(h.gross, eligible, base)
     win = drop["window"]
     f_cum = np.concatenate([np.zeros((len(rate), 1)), np.cumsum(f_count, axis=1)], axis=1)
@@ -206,6 +213,9 @@ def signals_at(h: History, month: pd.Period | str) -> pd.DataFrame:
         expected_orders=drop["expected"],
         recent_orders=drop["observed"],
         p_drop=drop["p"],
+        expected_orders_6m=expected_6m,
+        former_monthly_orders=former_rate,
+        orders_6m=orders_6m,
         expected_gross=exp_gross,
         recent_gross=obs_gross,
         calls_window=spike["window"],
