@@ -78,6 +78,11 @@ def _pct(log_change: float) -> str:
     return f"{(np.exp(log_change) - 1) * 100:+.0f}%"
 
 
+def _each(frame: pd.DataFrame, text) -> pd.Series:
+    """One sentence per row of ``frame`` (``text`` takes a row as a named tuple)."""
+    return pd.Series([text(r) for r in frame.itertuples(index=False)], index=frame.index, dtype=object)
+
+
 def _judged(sig: pd.DataFrame) -> pd.Series:
     return (
         sig["in_network"]
@@ -89,13 +94,11 @@ def _judged(sig: pd.DataFrame) -> pd.Series:
 
 def _stop(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
     hit = sig[_judged(sig) & (sig["months_silent"] >= 2) & (sig["p_silence"] < s.stop_p)]
-    reason = hit.apply(
-        lambda r: (
+    reason = _each(hit, lambda r: (
             f"no order since {r.last_order_month} ({r.months_silent} months); it ordered in "
             f"{r.ordering_share:.0%} of the {r.rhythm_months:.0f} months before, so a gap this long had a "
             f"{r.p_silence:.2%} chance; dealers in {r.region} {_pct(r.market_change)} over the last 3 months"
         ),
-        axis=1,
     )
     return _rows(hit, "purchase_stop", hit["p_silence"], s.stop_p_medium, s.stop_p_high, reason)
 
@@ -110,13 +113,11 @@ def _drop(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFr
         & (sig["p_drop"] < s.drop_p)
     )
     hit = sig[ok]
-    reason = hit.apply(
-        lambda r: (
+    reason = _each(hit, lambda r: (
             f"{r.recent_orders:.0f} orders for {_money(r.recent_gross)} in the last {_months(r.drop_window)} against "
             f"{r.expected_orders:.0f} for {_money(r.expected_gross)} expected from its own history; "
             f"dealers in {r.region} {_pct(r.market_change)} over the same months"
         ),
-        axis=1,
     )
     return _rows(hit, "purchase_drop", hit["p_drop"], s.drop_p_medium, s.drop_p_high, reason)
 
@@ -129,12 +130,10 @@ def _calls(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
         & (sig["calls_month"] >= s.calls_spike_ratio * sig["expected_calls_month"])
         & (sig["calls_month"] >= 4 * sig["calls_window"])
     ]
-    up_reason = up.apply(
-        lambda r: (
+    up_reason = _each(up, lambda r: (
             f"{r.calls_month:.0f} calls from the dealer in the last {_months(r.calls_window)} against about "
             f"{r.expected_calls_month:.1f} usual: find out what it needs"
         ),
-        axis=1,
     )
     down = sig[
         base
@@ -142,12 +141,10 @@ def _calls(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
         & (sig["expected_calls_recent"] >= s.calls_min_expected)
         & (sig["calls_recent"] <= s.calls_drop_ratio * sig["expected_calls_recent"])
     ]
-    down_reason = down.apply(
-        lambda r: (
+    down_reason = _each(down, lambda r: (
             f"{r.calls_recent:.0f} calls from the dealer in the last 3 months against about "
             f"{r.expected_calls_recent:.0f} usual: it has gone quiet"
         ),
-        axis=1,
     )
     return pd.concat(
         [
@@ -164,12 +161,10 @@ def _peers(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
         & (sig["change_6m"] < s.peers_max_change)
         & (sig["p_drop"] < s.peers_own_p)
     ]
-    reason = hit.apply(
-        lambda r: (
+    reason = _each(hit, lambda r: (
             f"orders in the last 6 months {_pct(r.change_6m)} against its own baseline, far below dealers "
             f"of the same region and tier (z = {r.peer_z:.1f})"
         ),
-        axis=1,
     )
     # a robust z of -3.5 is p ~ 2e-4 under normality; severity never high on peers alone
     p = pd.Series(2 * 10 ** (hit["peer_z"].clip(upper=0) / 1.5 - 1.3), index=hit.index)

@@ -132,11 +132,17 @@ def _changes(now: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.Serie
     prev = previous.set_index("dealer_id").reindex(now["dealer_id"])
     prev.index = now.index
     change = (now["health_score"] - prev["health_score"]).round(1)
-    moves = pd.DataFrame({k: 100 * w * (now[k] - prev[k]) for k, w in WEIGHTS.items()})
-
-    def words(row: pd.Series) -> str:
-        big = row[row.abs() >= 2].sort_values(key=np.abs, ascending=False).head(2)
-        return ", ".join(f"{name} {value:+.0f}" for name, value in big.items())
-
-    why = moves.apply(words, axis=1).where(prev["health_score"].notna(), "new this month")
+    names = np.array(list(WEIGHTS))
+    moves = np.column_stack([100 * w * (now[k] - prev[k]).to_numpy(dtype=float) for k, w in WEIGHTS.items()])
+    moves = np.nan_to_num(moves)
+    order = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :2]
+    why = pd.Series("", index=now.index)
+    for rank in range(2):  # the two components that moved most, if they moved 2 points or more
+        pick = moves[np.arange(len(moves)), order[:, rank]]
+        shown = np.abs(pick) >= 2
+        text = pd.Series(names[order[:, rank]], index=now.index) + " " + pd.Series(pick, index=now.index).map("{:+.0f}".format)
+        sep = np.where(why != "", ", ", "")
+        why = why.where(~shown, why + sep + text)
+    why = why.where(prev["health_score"].notna(), "new this month")
+    why = why.where(now["status"] != "lost", "left the network")
     return change, why

@@ -115,6 +115,11 @@ def _window(h: History, end: int, length: int) -> slice:
     return slice(max(0, end - length + 1), end + 1)
 
 
+def _sum_by(codes: np.ndarray, groups: int, values: np.ndarray) -> np.ndarray:
+    """(rows, months) → (groups, months): column sums per group code."""
+    return np.stack([np.bincount(codes, weights=values[:, j], minlength=groups) for j in range(values.shape[1])], 1)
+
+
 def _market_factor(h: History, values: np.ndarray, eligible: np.ndarray, base: slice, end: int) -> np.ndarray:
     """(dealers, months up to end) factor of each dealer's region: the region's mean per
     eligible dealer in a month over its mean in the baseline months, shrunk to the network's."""
@@ -122,10 +127,8 @@ def _market_factor(h: History, values: np.ndarray, eligible: np.ndarray, base: s
     codes, uniq = pd.factorize(region)
     per = np.where(eligible, values, 0.0)[:, : end + 1]
     n = eligible[:, : end + 1].astype(float)
-    reg_sum = np.zeros((len(uniq), end + 1))
-    reg_n = np.zeros((len(uniq), end + 1))
-    np.add.at(reg_sum, codes, per)
-    np.add.at(reg_n, codes, n)
+    reg_sum = _sum_by(codes, len(uniq), per)
+    reg_n = _sum_by(codes, len(uniq), n)
     net_rate = per.sum(0) / np.maximum(n.sum(0), 1)
     # shrink small regions towards the network: k dealers' worth of network evidence
     k = 10.0
@@ -207,7 +210,7 @@ def signals_at(h: History, month: pd.Period | str) -> pd.DataFrame:
         typical_gap=gap_mean,
         ordering_share=share,
         months_silent=end - last,
-        last_order_month=[h.months[i].strftime("%Y-%m") if i >= 0 else "" for i in last],
+        last_order_month=np.where(last >= 0, h.months.strftime("%Y-%m").to_numpy()[np.maximum(last, 0)], ""),
         p_silence=p_silence,
         drop_window=win,
         expected_orders=drop["expected"],
