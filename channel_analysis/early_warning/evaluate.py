@@ -90,7 +90,7 @@ def recall_by_pattern(frame: pd.DataFrame, truth: pd.DataFrame, *, within: int =
     scoreable = scoreable.assign(lag=scoreable["dealer_id"].map(first_alert))
     # a dealer that left the network before its problem could be seen is not scoreable
     seen = frame.groupby("dealer_id")["month_number"].max()
-    scoreable = scoreable[scoreable["dealer_id"].map(seen).fillna(-1) >= scoreable["onset"]]
+    scoreable = scoreable[scoreable["dealer_id"].map(seen).astype(float).fillna(-1) >= scoreable["onset"]]
     scoreable["caught"] = scoreable["lag"] <= within
     rows = []
     for pattern, g in [("all", scoreable), *scoreable.groupby("pattern")]:

@@ -1,10 +1,12 @@
 """Signals → health score 0–100, status, and the components that moved it since last month.
 
-The score is a weighted mean of six components, each from 0 (alarming) to 1
+The score is a weighted mean of seven components, each from 0 (alarming) to 1
 (as expected); the weights are :data:`WEIGHTS`:
 
 ``recency``  how plausible the time since the last order is for this dealer's rhythm
 ``volume``   recent orders against the expectation from its own history and market
+``level``    the last 6 months against the dealer's monthly orders in the two years
+             before the last one: a dealer settled far below its former level
 ``peers``    its 6-month change against dealers of the same region and tier
 ``calls``    its inbound calls against its usual level, either way
 ``reorder``  a new dealer that placed only its first order loses this one month by month

@@ -12,15 +12,23 @@ region-wide downturn move the expectation instead of raising alarms:
 ``ordering months``
     A month with at least one order. Counting months rather than orders or
     amounts makes one big machine order weigh no more than a parts order.
-    A dealer's ordering intensity ``mu`` is ``-log(1 - share of ordering months)``
-    over its baseline year, so the chance of a silent stretch is
-    ``exp(-mu * sum(market factor of the silent months))``.
+``silence``
+    Months since the last ordering month, counted in "market months" (a month
+    in which the region orders at half its usual rate counts half). A dealer
+    with at least three gaps between ordering months in the 24 months before its
+    last order is judged by those gaps (a gamma distribution with their mean and
+    variance: a dealer that orders every four months is not late after two);
+    otherwise by its share of ordering months in the 12 months up to its last
+    order, as a Poisson chance of so many silent months.
 ``order counts``
-    Recent 3-month order count against the baseline rate times the market
-    factor, with a quasi-Poisson test whose dispersion comes from the dealer's
-    own 3-month windows (sparse orderers order in bursts).
+    Orders over the last 1, 2, 3 and 6 months against the baseline rate (the 12
+    months ending 3 months before the report month) times the market factor;
+    the window that looks worst is kept and its chance doubled. The test is a
+    quasi-Poisson whose dispersion is the larger of the dealer's own (bursts of
+    sparse orderers) and the network's extra-Poisson variance.
 ``inbound calls``
-    The month's calls from the dealer against its own baseline rate.
+    The dealer's calls over the last 1 or 2 months (a spike) or 3 months (a
+    collapse) against its own baseline rate, tested the same way.
 ``peers`` (橫向)
     The dealer's change (recent 6 months against its baseline) against the
     changes of the other dealers of its region and tier, as a robust z-score.
@@ -28,9 +36,8 @@ region-wide downturn move the expectation instead of raising alarms:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -167,7 +174,10 @@ def signals_at(h: History, month: pd.Period | str) -> pd.DataFrame:
     silent_from = np.minimum(last + 1, end + 1)
     cum_f = np.concatenate([np.zeros((len(last), 1)), np.cumsum(f_order, axis=1)], axis=1)
     expected_silent = mu * (cum_f[:, end + 1] - cum_f[rows_, silent_from])
-    gap_mean, gap_n, p_gap = _gap_chance(ordered[:, : end + 1], last, end - last)
+    # the silence in "market months": a month in which the region orders at half its usual
+    # rate counts as half a month of silence (the New Year, a downturn)
+    market_silent = cum_f[:, end + 1] - cum_f[rows_, silent_from]
+    gap_mean, gap_n, p_gap = _gap_chance(ordered[:, : end + 1], last, market_silent)
     # a regular orderer is judged by its gaps (gamma renewal); others by the Poisson chance
     p_silence = np.where(gap_n >= MIN_GAPS, p_gap, np.exp(-expected_silent))
 
