@@ -82,7 +82,9 @@ SAME_VOLUME = ("naive, same volume", "BG/NBD, same volume")  # the baselines' ra
 
 
 def _generator_hash() -> str:
-    return hashlib.sha256(Path(synthetic.__file__).read_bytes()).hexdigest()[:8]
+    """A hash of the generator's source: cached worlds are regenerated when it changes."""
+    root = Path(synthetic.__file__).parent
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(root.glob("*.py")))).hexdigest()[:8]
 
 
 def demo_source(out: Path, *, seed: int, dealers: int, start: str, end: str, regenerate: bool = False) -> Path:
