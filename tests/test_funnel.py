@@ -191,3 +191,22 @@ def test_funnel_invariants(rows, month_offset):
     signed = (closed & (prospects["status"] == "signed")).sum()
     assert network.loc["signed", "closed"] == signed and network.loc["contacted", "closed"] == decided
     assert out["closed"].sum() == network["closed"].sum()
+
+
+def test_time_to_signing_with_nobody_signed_is_one_empty_row():
+    # one prospect, lost: no signing in the window, so no days to report (and no error)
+    prospects = pd.DataFrame(
+        {
+            "prospect_id": ["P1"],
+            "region": ["山东"],
+            "sales_manager_id": ["SM1"],
+            "first_contact_date": pd.to_datetime(["2024-01-10"]),
+            "stage_reached": ["visited"],
+            "status": ["lost"],
+            "closed_date": pd.to_datetime(["2024-03-01"]),
+            "dealer_id": [None],
+        }
+    )
+    out = funnel.time_to_signing(prospects, as_of="2024-06")
+    assert len(out) == 1 and out.loc[0, "signed"] == 0 and pd.isna(out.loc[0, "days_median"])
+    assert funnel.time_to_signing(prospects, as_of="2024-06", by="region").empty

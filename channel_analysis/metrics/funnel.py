@@ -114,10 +114,14 @@ def time_to_signing(
     frame = _as_of(prospects, month)
     frame = frame[_closed_in(frame, month, window_months) & (frame[R.status] == SIGNED)]
     days = (frame[R.closed_date] - frame[R.first_contact_date]).dt.days.astype(float).rename("days")
+    columns = ["signed", "days_q1", "days_median", "days_q3", "days_mean"]
+    if days.empty:  # nobody signed in the window: one empty row (or none per group)
+        empty = pd.DataFrame([[0] + [np.nan] * 4] if not keys else [], columns=columns)
+        return empty.assign(**{k: pd.Series(dtype="str") for k in keys})[keys + columns] if keys else empty
     grouped = days.groupby([frame[k] for k in keys], dropna=False) if keys else days.groupby(np.zeros(len(days)))
     out = grouped.agg(signed="size", days_mean="mean")
     out[["days_q1", "days_median", "days_q3"]] = grouped.quantile([0.25, 0.5, 0.75]).unstack().reindex(out.index)
-    out = out[["signed", "days_q1", "days_median", "days_q3", "days_mean"]]
+    out = out[columns]
     return out.reset_index() if keys else out.reset_index(drop=True)
 
 
