@@ -6,6 +6,7 @@ rows); 1 anything else failed. A user error prints one message, no traceback.
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from contextlib import contextmanager
@@ -40,6 +41,18 @@ def _step(label: str):
             yield
     else:
         yield
+
+
+@contextmanager
+def _progress(label: str):
+    """Yield a callback that shows the current step on a terminal (silent when scheduled)."""
+    if not sys.stderr.isatty():
+        yield lambda step: None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(label) as status:
+        yield lambda step: status.update(f"{label}: {step}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,14 +119,46 @@ def validate(data: str, out: str | None) -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Publish into OUT/YYYY-MM/.")
 @click.option("--strict", is_flag=True, help="Stop (exit status 2) if any row is quarantined.")
 @click.option("--lang", default="en", show_default=True, type=click.Choice(["en", "zh"]), help="Report language.")
-def run(data: str, month: str, out: str, strict: bool, lang: str) -> None:
+@click.option("--deck-template", "deck_template", default=None, type=click.Path(dir_okay=False),
+              help="Build deck.pptx on this company template (.pptx): its master and layouts.")
+@click.option("--log", "log", default=None, type=click.Path(dir_okay=False), help="Append the steps and the outcome to this file.")
+def run(data: str, month: str, out: str, strict: bool, lang: str, deck_template: str | None, log: str | None) -> None:
     """Run the month: validate, compute, and publish OUT/YYYY-MM/ only if everything succeeded."""
     _month(month, "--month")
     from channel_analysis.monthly import run_month
 
-    with _step(f"running {month}"):
-        published = run_month(data, month, out, strict=strict, lang=lang)
+    logger = _logger(log)
+    logger.info("run %s into %s started", month, out)
+    try:
+        with _progress(f"running {month}") as show:
+
+            def progress(step: str) -> None:
+                logger.info("%s: %s", month, step)
+                show(step)
+
+            published = run_month(
+                data, month, out, strict=strict, lang=lang, deck_template=deck_template, progress=progress
+            )
+    except Exception as exc:
+        logger.error("run %s failed: %s", month, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise
+    logger.info("run %s published %s", month, published)
     click.echo(f"published {published / 'index.html'}")
+
+
+def _logger(path: str | None) -> logging.Logger:
+    """A logger that appends to ``path`` (or does nothing); messages never hold a password."""
+    logger = logging.getLogger("channel_analysis.run")
+    logger.handlers.clear()
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    if path:
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    else:
+        logger.addHandler(logging.NullHandler())
+    return logger
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import platform
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -190,10 +191,61 @@ def backtest(data: str, months: str, out: str | Path, *, settings: Settings | No
     return written
 
 
+REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _reports(prepared: Path, m: Month, lang: str, staging: Path, work: Path, progress) -> None:
+    """Execute each report notebook on the prepared source and export it as HTML into ``staging``."""
+    from channel_analysis.labels import label
+    from channel_analysis.report import execute_report, export_html
+
+    for name in REPORTS:
+        progress(f"report {name}")
+        executed = staging / "notebooks" / f"{name}.ipynb"
+        executed.parent.mkdir(exist_ok=True)
+        parameters = {"data": str(prepared), "month": m.label, "lang": lang}
+        execute_report(NOTEBOOKS / f"{name}.ipynb", parameters, workdir=work, output_notebook=executed)
+        export_html(executed, staging / f"{name}.html", title=f"{label(name, lang)} — {m.label}", lang=lang)
+
+
+def _with_previous(tables: dict[str, pd.DataFrame], m: Month) -> list[Month]:
+    """[M−1, M] when the data reaches back to M−1 (so a report can say what changed), else [M]."""
+    previous = Month(str(m.period - 1))
+    first = tables["orders"][schema.Orders.order_date].min()
+    return [previous, m] if pd.notna(first) and first <= previous.end else [m]
+
+
+def _deck(tables, m: Month, settings: Settings, figures: dict, staging: Path, *, lang: str, template) -> None:
+    from channel_analysis.deck import DeckInputs, build_deck
+
+    now = figures[m.label]
+    previous = figures.get(str(m.period - 1), False)
+    inputs = DeckInputs(tables, m.label, settings, now.kpis, now.alerts, now.health, previous=previous)
+    build_deck(inputs, staging / "deck.pptx", lang=lang, template=Path(template) if template else None)
+
+
 def run_month(
-    data: str, month: str, out: str | Path, *, strict: bool = False, lang: str = "en", settings: Settings | None = None
+    data: str,
+    month: str,
+    out: str | Path,
+    *,
+    strict: bool = False,
+    lang: str = "en",
+    settings: Settings | None = None,
+    deck_template: str | Path | None = None,
+    progress=None,
 ) -> Path:
-    """Run month ``month`` on source ``data`` and publish ``out/month``; returns that folder."""
+    """Run month ``month`` on source ``data`` and publish ``out/month``; returns that folder.
+
+    Order: read and validate (an unusable source stops here, exit status 2), the
+    month's tables, the report notebooks, the landing page and manifest; then the
+    staging folder is published in one rename. Any failure keeps the last good
+    publication and moves the staging folder to ``out/.failed/``.
+    """
+    from channel_analysis.report_data import write_prepared_source
+
+    progress = progress or (lambda step: None)
     m = Month.parse(month)
     if lang not in ("en", "zh"):
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
@@ -201,20 +253,37 @@ def run_month(
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with publish.month_lock(out, m.label):
         publish.recover(out, m.label)
+        progress("reading the source")
         source = read_source(data)
+        progress("validating")
         validated = validate_source(source, strict=strict)
         staging = publish.staging_dir(out, m.label)
+        work = staging.with_name(staging.name + "-work")
         try:
             quality = write_quality(validated, staging, month_end=m.end)
-            figures = month_figures(validated.tables, [m], settings=settings or Settings())[m.label]
+            progress("figures of the month")
+            settings = settings or Settings()
+            wanted = _with_previous(validated.tables, m)
+            all_figures = month_figures(validated.tables, wanted, settings=settings)
+            figures = all_figures[m.label]
             write_month_tables(figures, staging)
-            kpis = figures.kpis
+            progress("management deck")
+            _deck(validated.tables, m, settings, all_figures, staging, lang=lang, template=deck_template)
+            prepared = write_prepared_source(validated.tables, work / "source")
+            _reports(prepared, m, lang, staging, work, progress)
+            progress("landing page")
             files = sorted(p.name for p in staging.iterdir()) + ["manifest.json"]
-            (staging / "index.html").write_text(_index_html(m, kpis, quality, files), encoding="utf-8")
+            (staging / "index.html").write_text(_index_html(m, figures.kpis, quality, files), encoding="utf-8")
             publish.write_json(
                 staging / "manifest.json",
                 {
-                    "parameters": {"data": source.location, "month": m.label, "strict": strict, "lang": lang},
+                    "parameters": {
+                        "data": source.location,
+                        "month": m.label,
+                        "strict": strict,
+                        "lang": lang,
+                        "deck_template": Path(deck_template).name if deck_template else None,
+                    },
                     "input_checksums": _checksums(data),
                     "row_counts": quality.drop(columns="rows_after_month").set_index("table").to_dict("index"),
                     "versions": _versions(),
@@ -223,7 +292,13 @@ def run_month(
                     "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 },
             )
-        except BaseException:
-            publish.keep_failed(staging, out, m.label)
+        except BaseException as exc:
+            kept = publish.keep_failed(staging, out, m.label)
+            if kept and exc.args and isinstance(exc.args[0], str):
+                # messages name files in the staging folder; point them where the files now are
+                exc.args = (exc.args[0].replace(str(staging), str(kept)), *exc.args[1:])
             raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        progress("publishing")
         return publish.publish(staging, out, m.label)

@@ -2,7 +2,9 @@
 
 :func:`panel_expr` builds one Ibis expression from Ibis tables, so the same
 aggregation runs on DuckDB (the default, in memory), PostgreSQL or Spark.
-:func:`dealer_month_panel` binds validated pandas frames and executes it.
+:func:`dealer_month_panel` executes it on validated pandas frames or on the Ibis
+tables of :func:`ibis_tables`, which also reads a folder of Parquet files straight
+into DuckDB, so that tens of millions of rows never pass through pandas.
 
 As of a month, a dealer signed after its last day does not exist yet (the dealers
 table is dated by signed_date), so its orders placed before signing join the panel
@@ -18,15 +20,17 @@ computed as of the earlier month.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from channel_analysis import schema
 
-P, D, O, I, S, E, A = (
+P, D, O, I, S, E, A, X, R = (
     schema.Panel,
     schema.Dealers,
     schema.Orders,
@@ -34,6 +38,8 @@ P, D, O, I, S, E, A = (
     schema.ServiceRequests,
     schema.Events,
     schema.EventAttendance,
+    schema.Expenses,
+    schema.Prospects,
 )
 _AMOUNTS = (P.revenue, P.gross_orders, P.returns)
 _COUNTS = (
@@ -50,6 +56,7 @@ _COUNTS = (
     P.events_attended,
 )
 _MI = "_month_index"  # months since year 0: year * 12 + month - 1, portable across engines
+_KEY = "_dealer"  # the dealer's rank by dealer_id: an integer to group and join by, faster than the text id
 
 
 def report_month(as_of: str | pd.Period | pd.Timestamp) -> pd.Period:
@@ -61,12 +68,17 @@ def _month_index(value: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
     return value.year().cast("int64") * 12 + value.month().cast("int64") - 1
 
 
-def _activity(table: ir.Table, date_col: str, as_of_index: int, **measures: ir.Value) -> ir.Table:
-    """One row per source row dated up to the report month: dealer, month index and every
-    panel measure (those not given are 0), so all tables can be stacked and summed once."""
+def _activity(
+    table: ir.Table, people: ir.Table, date_col: str, as_of_index: int, measures: Callable[[ir.Table], dict]
+) -> ir.Table:
+    """One row per dealer (of ``people``) and month with rows of ``table`` dated up to the report
+    month: the dealer's key, the month index and every panel measure (``measures(rows)`` gives
+    some as aggregates; the others are 0). Each table is summed on its own, on an integer key, so
+    that tens of millions of rows never meet in one wide aggregation."""
     table = table.mutate(**{_MI: _month_index(table[date_col])})
-    table = table.filter(table[_MI] <= as_of_index)
-    return table.select(table[P.dealer_id], table[_MI], **_measures(**measures))
+    rows = table.filter(table[_MI] <= as_of_index).join(people.select(P.dealer_id, _KEY), P.dealer_id)
+    summed = rows.group_by([_KEY, _MI]).agg(**measures(rows))
+    return summed.select(_KEY, _MI, **_measures(**{name: summed[name].fill_null(0) for name in measures(rows)}))
 
 
 def _measures(**given: ir.Value) -> dict[str, ir.Value]:
@@ -77,8 +89,35 @@ def _measures(**given: ir.Value) -> dict[str, ir.Value]:
     }
 
 
-def _flag(condition: ir.BooleanValue) -> ir.IntegerValue:
-    return condition.fill_null(False).ifelse(1, 0)
+def _order_measures(t: ir.Table) -> dict[str, ir.Value]:
+    amount = t[O.amount]
+    quantity = t[O.quantity].fill_null(0).cast("int64")
+    return {
+        P.revenue: amount.sum(),
+        P.gross_orders: amount.sum(where=amount > 0),
+        P.returns: (-amount).sum(where=amount < 0),
+        P.order_count: amount.count(where=amount > 0),
+        P.return_count: amount.count(where=amount < 0),
+        P.quantity: (amount < 0).ifelse(-quantity, quantity).sum(),  # net of units sent back
+    }
+
+
+def _interaction_measures(t: ir.Table) -> dict[str, ir.Value]:
+    kind, direction = t[I.kind], t[I.direction]
+    return {
+        P.calls_in: kind.count(where=(kind == "phone") & (direction == "inbound")),
+        P.calls_out: kind.count(where=(kind == "phone") & (direction == "outbound")),
+        P.visits: kind.count(where=kind == "visit"),
+        P.messages: kind.count(where=kind == "message"),
+    }
+
+
+def _request_measures(t: ir.Table) -> dict[str, ir.Value]:
+    return {
+        P.requests: t.count(),
+        P.requests_via_sm: t.count(where=t[S.via_sales_manager]),
+        P.complaints: t.count(where=t[S.process] == "complaint"),
+    }
 
 
 def panel_expr(
@@ -107,7 +146,8 @@ def panel_expr(
     terminated = (
         _month_index(dealers[D.terminated_date]) if D.terminated_date in dealers.columns else ibis.null("int64")
     )
-    dealers = dealers.filter(signed <= as_of_index)
+    dealers = dealers.mutate(_signed=signed, _terminated=terminated)
+    dealers = dealers.filter(dealers._signed <= as_of_index)
     people = dealers.select(
         dealers[D.dealer_id],
         dealers[D.region].cast("string").name(P.region),
@@ -115,70 +155,38 @@ def panel_expr(
         (dealers[D.sales_manager_id] if D.sales_manager_id in dealers.columns else ibis.null())
         .cast("string")
         .name(P.sales_manager_id),
-        signed.name("_signed"),
-        terminated.name("_terminated"),
+        dealers._signed,
+        dealers._terminated,
+        ibis.row_number().over(order_by=dealers[D.dealer_id]).name(_KEY),
     )
 
-    amount = orders[O.amount]
-    quantity = orders[O.quantity].fill_null(0).cast("int64") if O.quantity in orders.columns else ibis.literal(0)
-    stacked = [
-        _activity(
-            orders,
-            O.order_date,
-            as_of_index,
-            revenue=amount,
-            gross_orders=(amount > 0).ifelse(amount, 0.0),
-            returns=(amount < 0).ifelse(-amount, 0.0),
-            order_count=_flag(amount > 0),
-            return_count=_flag(amount < 0),
-            quantity=(amount < 0).ifelse(-quantity, quantity),  # net of units sent back
-        )
-    ]
+    stacked = [_activity(orders, people, O.order_date, as_of_index, _order_measures)]
     if interactions is not None:
-        kind, direction = interactions[I.kind], interactions[I.direction]
-        stacked.append(
-            _activity(
-                interactions,
-                I.occurred_at,
-                as_of_index,
-                calls_in=_flag((kind == "phone") & (direction == "inbound")),
-                calls_out=_flag((kind == "phone") & (direction == "outbound")),
-                visits=_flag(kind == "visit"),
-                messages=_flag(kind == "message"),
-            )
-        )
+        stacked.append(_activity(interactions, people, I.occurred_at, as_of_index, _interaction_measures))
     if service_requests is not None:
-        stacked.append(
-            _activity(
-                service_requests,
-                S.opened_at,
-                as_of_index,
-                requests=ibis.literal(1),
-                requests_via_sm=_flag(service_requests[S.via_sales_manager]),
-                complaints=_flag(service_requests[S.process] == "complaint"),
-            )
-        )
+        stacked.append(_activity(service_requests, people, S.opened_at, as_of_index, _request_measures))
     if events is not None and event_attendance is not None:
         attended = event_attendance.join(events.select(E.event_id, E.held_on), A.event_id)
-        stacked.append(_activity(attended, E.held_on, as_of_index, events_attended=ibis.literal(1)))
+        stacked.append(
+            _activity(attended, people, E.held_on, as_of_index, lambda t: {P.events_attended: t.count()})
+        )
 
-    activity = ibis.union(*stacked, distinct=False) if len(stacked) > 1 else stacked[0]
     positive = stacked[0].filter(stacked[0][P.order_count] > 0)
-    first_order = positive.group_by(P.dealer_id).agg(_first=positive[_MI].min())
-    spans = people.left_join(first_order, P.dealer_id).select(P.dealer_id, "_signed", "_terminated", "_first")
+    first_order = positive.group_by(_KEY).agg(_first=positive[_MI].min())
+    spans = people.left_join(first_order, _KEY).select(_KEY, "_signed", "_terminated", "_first")
     start = ibis.cases((spans._first.notnull() & (spans._first < spans._signed), spans._first), else_=spans._signed)
     end = ibis.cases(
         (spans._terminated.notnull() & (spans._terminated < as_of_index), spans._terminated), else_=as_of_index
     )
-    span_rows = spans.select(P.dealer_id, ibis.range(start, end + 1).unnest().name(_MI))
+    span_rows = spans.select(_KEY, ibis.range(start, end + 1).unnest().name(_MI))
     span_rows = span_rows.mutate(**_measures())
 
-    stacked_all = ibis.union(span_rows, activity, distinct=False)
-    summed = stacked_all.group_by([P.dealer_id, _MI]).agg(
+    stacked_all = ibis.union(span_rows, *stacked, distinct=False)
+    summed = stacked_all.group_by([_KEY, _MI]).agg(
         **{name: stacked_all[name].sum().cast("float64") for name in _AMOUNTS},
         **{name: stacked_all[name].sum().cast("int64") for name in _COUNTS},
     )
-    rows = summed.join(people, P.dealer_id)
+    rows = summed.join(people, _KEY)
     month_index = rows[_MI]
     return rows.select(
         rows[P.dealer_id],
@@ -194,19 +202,58 @@ def panel_expr(
     ).order_by([P.dealer_id, P.month])
 
 
-# Columns the panel reads from each table; the optional ones are bound only when present.
-_COLUMNS = {
+# Columns the engine reads from each table: the panel and the KPIs (metrics.kpis).
+ENGINE_COLUMNS: dict[str, tuple[str, ...]] = {
     "dealers": (D.dealer_id, D.region, D.tier, D.sales_manager_id, D.signed_date, D.terminated_date),
     "orders": (O.dealer_id, O.order_date, O.amount, O.quantity),
     "interactions": (I.dealer_id, I.occurred_at, I.kind, I.direction),
-    "service_requests": (S.dealer_id, S.opened_at, S.process, S.via_sales_manager),
-    "events": (E.event_id, E.held_on),
+    "service_requests": (S.dealer_id, S.opened_at, S.closed_at, S.process, S.via_sales_manager),
+    "expenses": (X.spent_on, X.amount, X.purpose, X.region),
+    "prospects": (R.region, R.status, R.closed_date),
+    "events": (E.event_id, E.held_on, E.cost),
     "event_attendance": (A.event_id, A.dealer_id),
+}
+_ENGINE_TYPES = {
+    schema.TEXT: "string",
+    schema.CODE: "string",
+    schema.DATE: "date",
+    schema.TIMESTAMP: "timestamp",
+    schema.NUMBER: "float64",
+    schema.INTEGER: "int64",
+    schema.BOOLEAN: "boolean",
 }
 
 
-def _bind(table: str, frame: pd.DataFrame) -> ir.Table:
-    frame = frame[[c for c in _COLUMNS[table] if c in frame.columns]].reset_index(drop=True)
+def ibis_tables(
+    source: Mapping[str, pd.DataFrame] | str | Path, *, con: ibis.BaseBackend | None = None
+) -> dict[str, ir.Table]:
+    """validated pandas frames (table name → frame), or a folder of ``<table>.parquet`` files →
+    table name → Ibis table of the tables present, with the ``ENGINE_COLUMNS`` typed by their
+    contract kind (an optional column that is absent becomes a typed empty column).
+
+    Frames become in-memory tables that run on any backend. Parquet files are scanned by ``con``
+    (a DuckDB connection; a new in-memory one by default) only when an expression runs, so a
+    whole source of tens of millions of rows needs no more memory than the query. They are
+    trusted: the folder must hold data that ``channel-analysis validate`` accepts in full
+    (nothing is quarantined on this path).
+    """
+    if isinstance(source, Mapping):
+        with warnings.catch_warnings():
+            # ibis 12 reads pandas' deprecated `future.infer_string` option on every column
+            warnings.filterwarnings("ignore", message=".*future.infer_string", module="ibis")
+            raw = {name: _memtable(name, frame) for name, frame in source.items() if name in ENGINE_COLUMNS}
+    else:
+        con = con if con is not None else ibis.duckdb.connect()
+        files = {path.stem.strip().lower(): path for path in Path(source).glob("*.parquet")}
+        with warnings.catch_warnings():
+            # ibis 12 calls DuckDB 2.0's deprecated fetch_arrow_table() to read the file's schema
+            warnings.filterwarnings("ignore", message=".*fetch_arrow_table", category=DeprecationWarning)
+            raw = {name: con.read_parquet(files[name], table_name=name) for name in ENGINE_COLUMNS if name in files}
+    return {name: _typed(name, table) for name, table in raw.items()}
+
+
+def _memtable(table: str, frame: pd.DataFrame) -> ir.Table:
+    frame = frame[[c for c in ENGINE_COLUMNS[table] if c in frame.columns]].reset_index(drop=True)
     kinds = schema.columns_of(table)
     for column in frame.columns:
         if kinds[column].metadata["kind"] in (schema.TEXT, schema.CODE):
@@ -214,8 +261,35 @@ def _bind(table: str, frame: pd.DataFrame) -> ir.Table:
     return ibis.memtable(frame)
 
 
+def _typed(table: str, data: ir.Table) -> ir.Table:
+    """The engine columns of ``table``, cast to their contract kind; names matched as the contract says
+    (trimmed, case-insensitive); an absent optional column as a typed empty column."""
+    found = {column.strip().lower(): column for column in data.columns}
+    kinds = schema.columns_of(table)
+    return data.select(
+        **{
+            column: (data[found[column]] if column in found else ibis.null()).cast(
+                _ENGINE_TYPES[kinds[column].metadata["kind"]]
+            )
+            for column in ENGINE_COLUMNS[table]
+        }
+    )
+
+
+def engine_tables(
+    tables: Mapping[str, pd.DataFrame] | Mapping[str, ir.Table], con: ibis.BaseBackend | None = None
+) -> tuple[dict[str, ir.Table], ibis.BaseBackend]:
+    """validated pandas frames, or Ibis tables from :func:`ibis_tables` → (the Ibis tables, the
+    connection to run them on): ``con`` if given, else the one the tables are read by, else a new
+    in-memory DuckDB."""
+    if tables and all(isinstance(t, ir.Table) for t in tables.values()):
+        bound = dict(tables)
+        return bound, con if con is not None else ibis.get_backend(next(iter(bound.values())))
+    return ibis_tables(tables), con if con is not None else ibis.duckdb.connect()
+
+
 def dealer_month_panel(
-    tables: Mapping[str, pd.DataFrame],
+    tables: Mapping[str, pd.DataFrame] | Mapping[str, ir.Table],
     *,
     as_of: str | pd.Period,
     con: ibis.BaseBackend | None = None,
@@ -223,25 +297,27 @@ def dealer_month_panel(
     """validated tables (dealers, orders, optional interactions, service_requests, events,
     event_attendance) → one row per dealer and month up to ``as_of``: the ``schema.Panel`` columns.
 
-    Executes :func:`panel_expr` on ``con`` (a new in-memory DuckDB connection by default).
-    For a backtest, compute it once as of the last month and cut it with :func:`panel_as_of`.
+    ``tables``: pandas frames, or Ibis tables from :func:`ibis_tables` (e.g. Parquet files read
+    by DuckDB). Executes :func:`panel_expr` on ``con`` (see :func:`engine_tables`). For a backtest,
+    compute it once as of the last month and cut it with :func:`panel_as_of`.
     """
-    con = con if con is not None else ibis.duckdb.connect()
-    with warnings.catch_warnings():
-        # ibis 12 reads pandas' deprecated `future.infer_string` option on every column
-        warnings.filterwarnings("ignore", message=".*future.infer_string", module="ibis")
-        bound = {name: _bind(name, tables[name]) for name in _COLUMNS if name in tables}
-        expr = panel_expr(
-            bound["dealers"],
-            bound["orders"],
-            as_of=as_of,
-            interactions=bound.get("interactions"),
-            service_requests=bound.get("service_requests"),
-            events=bound.get("events"),
-            event_attendance=bound.get("event_attendance"),
-        )
-        panel = con.execute(expr)
-    panel[P.month] = pd.to_datetime(panel[P.month]).astype("datetime64[ns]")
+    bound, con = engine_tables(tables, con)
+    expr = panel_expr(
+        bound["dealers"],
+        bound["orders"],
+        as_of=as_of,
+        interactions=bound.get("interactions"),
+        service_requests=bound.get("service_requests"),
+        events=bound.get("events"),
+        event_attendance=bound.get("event_attendance"),
+    )
+    # Through Arrow, not con.execute(): ibis 12 turns every column holding a null (tier,
+    # sales_manager_id) into Python objects, about 40 s for the 7.5 million rows of 100,000 dealers.
+    data = con.to_pyarrow(expr)
+    data = data.set_column(
+        data.schema.get_field_index(P.month), P.month, data[P.month].cast(pa.timestamp("ns"))
+    )  # pandas would make a date column Python objects
+    panel = data.to_pandas()
     for column in (P.dealer_id, P.region, P.tier, P.sales_manager_id):
         panel[column] = panel[column].astype("str")
     panel[P.in_network] = panel[P.in_network].astype(bool)

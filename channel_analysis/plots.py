@@ -142,36 +142,57 @@ def setup_style() -> str | None:
     return find_cjk_font()
 
 
-def compact_money(value: float, currency: str = "¥") -> str:
-    """``1_234_567`` → ``¥1.2M``, ``350_000`` → ``¥350k``, ``-950`` → ``-¥950``."""
+def compact_money(value: float, currency: str = "¥", lang: str = "en") -> str:
+    """``1_234_567`` → ``¥1.2M``, ``350_000`` → ``¥350k``, ``-950`` → ``-¥950``.
+
+    With ``lang="zh"`` in the units Chinese readers count in: ``¥123.5万``, ``¥1.7亿``.
+    """
     sign, size = ("-" if value < 0 else ""), abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+    steps = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+    for limit, suffix in steps:
         if size >= limit:
-            number = f"{size / limit:.1f}".removesuffix(".0")
+            digits = 2 if lang == "zh" and size < 10 * limit else 1  # ¥2.97万, not ¥3万
+            number = f"{size / limit:,.{digits}f}".rstrip("0").removesuffix(".")
             return f"{sign}{currency}{number}{suffix}"
-    return f"{sign}{currency}{size:.0f}"
+    return f"{sign}{currency}{size:,.0f}"
 
 
 def _with_unit(text: str, unit: str) -> str:
     return text if not text or f"({unit})" in text else f"{text} ({unit})"
 
 
-def money_axis(ax: Axes, currency: str = "¥", *, axis: str = "y") -> Axes:
-    """Format ``axis`` ticks as compact money (¥1.2M, ¥350k) and add the currency to its label."""
+def money_axis(ax: Axes, currency: str = "¥", *, axis: str = "y", lang: str = "en") -> Axes:
+    """Format ``axis`` ticks as compact money (¥1.2M, ¥350k; ¥120万 in Chinese) and add the currency to its label."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: compact_money(v, currency)))
+    target.set_major_formatter(FuncFormatter(lambda v, _pos: compact_money(v, currency, lang)))
     target.set_label_text(_with_unit(target.get_label_text(), currency))
     return ax
 
 
 def percent_axis(ax: Axes, *, axis: str = "y") -> Axes:
-    """Format ``axis`` ticks of shares (0–1) as percentages."""
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(PercentFormatter(1.0, decimals=0))
+    """Format ``axis`` ticks of shares (0–1) as percentages, with decimals only when the axis
+    spans a few points (2.5%, not 2% and 2% again)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(_ShareFormatter())
     return ax
 
 
-def _new_axes(ax: Axes | None) -> Axes:
-    return ax if ax is not None else plt.subplots()[1]
+class _ShareFormatter(PercentFormatter):
+    """Percent ticks with the fewest decimals that keep neighbouring ticks apart; no "-0%"."""
+
+    def __init__(self):
+        super().__init__(1.0, decimals=None)
+
+    def __call__(self, x, pos=None):
+        ticks = self.axis.get_majorticklocs() if self.axis is not None else [x]
+        steps = sorted({abs(b - a) for a, b in zip(ticks[:-1], ticks[1:]) if b != a})
+        step = steps[0] * 100 if steps else 100.0
+        decimals = 0 if step >= 1 - 1e-9 else 1 if step >= 0.1 - 1e-9 else 2
+        text = f"{x * 100:.{decimals}f}"
+        return ("0" if float(text) == 0 else text) + "%"
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float] | None = None) -> Axes:
+    return ax if ax is not None else plt.subplots(figsize=size)[1]
 
 
 def _months(values: pd.Series) -> pd.Series:
@@ -188,9 +209,9 @@ def _month_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
 
 
-def _value_axis(ax: Axes, *, money: bool, percent: bool, currency: str, axis: str = "y") -> None:
+def _value_axis(ax: Axes, *, money: bool, percent: bool, currency: str, axis: str = "y", lang: str = "en") -> None:
     if money:
-        money_axis(ax, currency, axis=axis)
+        money_axis(ax, currency, axis=axis, lang=lang)
     elif percent:
         percent_axis(ax, axis=axis)
 
@@ -206,6 +227,14 @@ def _legend_labels(ax: Axes, lang: str) -> None:
         legend.set_title(label(legend.get_title().get_text(), lang))
 
 
+def _target_line(ax: Axes, target: float | None, lang: str, *, axis: str = "y") -> None:
+    """A dashed red line at ``target`` (a share, an amount …), labelled for the legend."""
+    if target is None or pd.isna(target):
+        return
+    line = ax.axhline if axis == "y" else ax.axvline
+    line(target, color=SEVERITY_COLOURS["high"], linestyle="--", linewidth=1.2, label=label("target", lang), zorder=1)
+
+
 def plot_line_over_months(
     frame: pd.DataFrame,
     *,
@@ -218,16 +247,26 @@ def plot_line_over_months(
     currency: str = "¥",
     title: str | None = None,
     lang: str = "en",
+    target: float | None = None,
+    palette: Sequence[str] | None = None,
 ) -> Axes:
-    """One line per ``hue`` of ``y`` over the months in ``x`` (YYYY-MM strings, Periods or dates)."""
+    """One line per ``hue`` of ``y`` over the months in ``x`` (YYYY-MM strings, Periods or dates).
+
+    ``target`` draws the goal (e.g. 0.95 for the service level) as a dashed line.
+    """
     ax = _new_axes(ax)
     data = frame.assign(**{x: _months(frame[x])})
+    if hue is not None:
+        data[hue] = data[hue].astype(str)
     # estimator=None: rows are drawn as given; duplicates show up instead of being averaged away
     sns.lineplot(data=data, x=x, y=y, hue=hue, estimator=None, errorbar=None, marker="o", markersize=4,
-                 linewidth=2, ax=ax)
+                 linewidth=2, ax=ax, palette=palette if hue is not None else None)
+    _target_line(ax, target, lang)
     _month_axis(ax)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency)
+    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
+    if target is not None and hue is None:
+        ax.legend(loc="best")
     _legend_labels(ax, lang)
     return ax
 
@@ -247,12 +286,16 @@ def plot_bar(
     lang: str = "en",
     palette: Sequence[str] | None = None,
     bar_labels: bool = True,
+    dodge: bool | None = None,
+    target: float | None = None,
 ) -> Axes:
     """Bars of ``value`` per ``category`` in the frame's own order (sort it before, if wanted).
 
     Horizontal by default, which keeps long (Chinese) names readable; categories
     that are label keys (``at_risk``, ``purchase_drop`` …) are shown translated.
-    ``palette`` colours the bars in order (e.g. ``status_palette(frame.status)``).
+    ``palette`` colours the bars in order (e.g. ``status_palette(frame.status)``),
+    or the ``hue`` levels in order; ``dodge=False`` keeps one bar per category when
+    ``hue`` only colours them. ``target`` draws the goal as a dashed line.
     """
     ax = _new_axes(ax)
     data = frame.assign(**{category: frame[category].astype(str).map(lambda k: label(k, lang))})
@@ -260,29 +303,37 @@ def plot_bar(
         data[hue] = data[hue].astype(str)
     axes_xy = {"x": value, "y": category} if horizontal else {"x": category, "y": value}
     colours = {"palette": palette, "hue": hue or category, "legend": hue is not None} if palette else {"hue": hue}
+    if hue is not None and dodge is not None:
+        colours["dodge"] = dodge
     sns.barplot(data=data, ax=ax, errorbar=None, saturation=1.0, **colours, **axes_xy)
     value_axis = "x" if horizontal else "y"
+    _target_line(ax, target, lang, axis="x" if horizontal else "y")
     ax.set(title=title or "")
     ax.set_xlabel(label(axes_xy["x"], lang))
     ax.set_ylabel(label(axes_xy["y"], lang))
     (ax.yaxis if horizontal else ax.xaxis).grid(False)
-    _value_axis(ax, money=money, percent=percent, currency=currency, axis=value_axis)
+    _value_axis(ax, money=money, percent=percent, currency=currency, axis=value_axis, lang=lang)
     if bar_labels and len(data) <= 25:
-        _label_bars(ax, axis=value_axis, money=money, percent=percent, currency=currency)
+        _label_bars(ax, axis=value_axis, money=money, percent=percent, currency=currency, lang=lang)
     _legend_labels(ax, lang)
     return ax
 
 
-def _label_bars(ax: Axes, *, axis: str, money: bool, percent: bool, currency: str) -> None:
-    def text(v: float) -> str:
-        if money:
-            return compact_money(v, currency)
-        if percent:
-            return f"{v:.0%}"
-        return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+def _value_text(v: float, *, money: bool, percent: bool, currency: str, lang: str = "en") -> str:
+    if pd.isna(v):
+        return ""
+    if money:
+        return compact_money(v, currency, lang)
+    if percent:
+        return f"{v:.0%}" if abs(v) >= 0.1 or v == 0 else f"{v:.1%}"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
 
+
+def _label_bars(ax: Axes, *, axis: str, money: bool, percent: bool, currency: str, lang: str = "en") -> None:
     for container in ax.containers:
-        ax.bar_label(container, labels=[text(v) for v in container.datavalues], padding=3, fontsize=9)
+        values = container.datavalues
+        texts = [_value_text(v, money=money, percent=percent, currency=currency, lang=lang) for v in values]
+        ax.bar_label(container, labels=texts, padding=3, fontsize=9)
     ax.margins(**{axis: 0.12})  # room for the labels at the end of the longest bar
 
 
@@ -300,11 +351,14 @@ def plot_control_chart(
     currency: str = "¥",
     title: str | None = None,
     lang: str = "en",
+    legend: bool = True,
+    flag_label: str = "alert",
 ) -> Axes:
     """Actual ``value`` against the ``expected`` line and its ``lower``–``upper`` band, one row per month.
 
     Points are marked red where the boolean column ``flag`` is true (the
-    detector's verdict) or, without ``flag``, where the value leaves the band.
+    detector's verdict) or, without ``flag``, where the value leaves the band;
+    ``flag_label`` (a label key) names them in the legend.
     """
     ax = _new_axes(ax)
     months = _months(series_frame[x])
@@ -319,11 +373,12 @@ def plot_control_chart(
     else:
         outside = (series_frame[value] < series_frame[lower]) | (series_frame[value] > series_frame[upper])
     ax.scatter(months[outside.to_numpy()], series_frame.loc[outside, value], color=SEVERITY_COLOURS["high"],
-               s=60, zorder=3, label=label("alert", lang))
+               s=60, zorder=3, label=label(flag_label, lang))
     _month_axis(ax)
     ax.set(xlabel=label(x, lang), ylabel=label(value, lang), title=title or "")
-    _value_axis(ax, money=money, percent=False, currency=currency)
-    ax.legend(loc="best")
+    _value_axis(ax, money=money, percent=False, currency=currency, lang=lang)
+    if legend:
+        ax.legend(loc="best")
     return ax
 
 
@@ -331,3 +386,251 @@ def status_palette(keys: Sequence[str]) -> list[str]:
     """Colours for status or severity codes, in the order given (grey for an unknown code)."""
     colours = {**STATUS_COLOURS, **SEVERITY_COLOURS}
     return [colours.get(key, PALETTE[5]) for key in keys]
+
+
+def plot_histogram(
+    frame: pd.DataFrame,
+    *,
+    value: str,
+    hue: str | None = None,
+    bins: int | Sequence[float] = 20,
+    binrange: tuple[float, float] | None = None,
+    threshold: float | None = None,
+    threshold_label: str | None = None,
+    ylabel: str = "dealers",
+    ax: Axes | None = None,
+    title: str | None = None,
+    lang: str = "en",
+) -> Axes:
+    """How ``value`` is distributed, stacked by ``hue`` (status codes get their status colours).
+
+    ``threshold`` draws a vertical line (e.g. the health score below which a dealer
+    is at risk), with ``threshold_label`` (a label key or text) beside it.
+    """
+    ax = _new_axes(ax)
+    data = frame[[value] + ([hue] if hue else [])].copy()
+    kwargs = {}
+    if hue is not None:
+        levels = list(dict.fromkeys(data[hue].astype(str)))
+        data[hue] = data[hue].astype(str).map(lambda k: label(k, lang))
+        kwargs = {"hue": hue, "hue_order": [label(k, lang) for k in levels], "multiple": "stack",
+                  "palette": dict(zip((label(k, lang) for k in levels), status_palette(levels)))}
+    sns.histplot(data=data, x=value, bins=bins, binrange=binrange, ax=ax, edgecolor="white", linewidth=0.6,
+                 alpha=0.95, **kwargs)
+    if threshold is not None:
+        ax.axvline(threshold, color=SEVERITY_COLOURS["high"], linestyle="--", linewidth=1.2)
+        if threshold_label:
+            ax.annotate(label(threshold_label, lang), xy=(threshold, 1), xycoords=("data", "axes fraction"),
+                        xytext=(-4, -4), textcoords="offset points", ha="right", va="top", fontsize=9,
+                        color=SEVERITY_COLOURS["high"])
+    ax.set(xlabel=label(value, lang), ylabel=label(ylabel, lang), title=title or "")
+    if hue is not None and ax.get_legend() is not None:
+        ax.get_legend().set_title(label(hue, lang))
+    return ax
+
+
+def plot_lines_with_band(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    lower: str,
+    upper: str,
+    hue: str | None = None,
+    ax: Axes | None = None,
+    money: bool = False,
+    percent: bool = False,
+    currency: str = "¥",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    lang: str = "en",
+) -> Axes:
+    """A line of ``y`` over a numeric ``x`` per ``hue`` level (in the frame's order), each with
+    its ``lower``–``upper`` band shaded: cohort curves with their spread, survival with its CI."""
+    ax = _new_axes(ax)
+    groups = [(None, frame)] if hue is None else list(frame.groupby(frame[hue].astype(str), sort=False))
+    alpha = 0.13 if len(groups) <= 2 else 0.08  # overlapping bands stay readable
+    for k, (level, rows) in enumerate(groups):
+        colour = PALETTE[k % len(PALETTE)]
+        name = label(level, lang) if level is not None else label(y, lang)
+        ax.fill_between(rows[x], rows[lower], rows[upper], color=colour, alpha=alpha, linewidth=0)
+        ax.plot(rows[x], rows[y], color=colour, linewidth=2, label=name)
+    ax.set(xlabel=label(xlabel or x, lang), ylabel=label(ylabel or y, lang), title=title or "")
+    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
+    if hue is not None:
+        ax.legend(title=label(hue, lang), loc="best")
+    return ax
+
+
+def plot_stacked_bars(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str,
+    ax: Axes | None = None,
+    money: bool = False,
+    percent: bool = False,
+    currency: str = "¥",
+    totals: bool = True,
+    title: str | None = None,
+    lang: str = "en",
+    palette: Sequence[str] | None = None,
+) -> Axes:
+    """Vertical bars of ``y`` per ``x`` (in the frame's order), stacked by ``hue``; the total on top.
+
+    The frame is long (one row per ``x`` and ``hue``); parts must add up to the whole,
+    as the categories of a CAC do. ``palette`` colours the ``hue`` levels in their order
+    (e.g. ``status_palette(levels)``).
+    """
+    ax = _new_axes(ax)
+    xs = list(dict.fromkeys(frame[x].astype(str)))
+    levels = list(dict.fromkeys(frame[hue].astype(str)))
+    wide = frame.assign(_x=frame[x].astype(str), _h=frame[hue].astype(str)).pivot(index="_x", columns="_h", values=y)
+    wide = wide.reindex(index=xs, columns=levels).fillna(0.0)
+    bottom = pd.Series(0.0, index=xs)
+    colours = list(palette) if palette is not None else PALETTE
+    for k, level in enumerate(levels):
+        ax.bar(xs, wide[level], bottom=bottom, color=colours[k % len(colours)], label=label(level, lang),
+               width=0.7, edgecolor="white", linewidth=0.5)
+        bottom = bottom + wide[level]
+    if totals:
+        for position, total in enumerate(bottom):
+            ax.annotate(_value_text(total, money=money, percent=percent, currency=currency, lang=lang),
+                        (position, total), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=9)
+        ax.margins(y=0.1)
+    ax.xaxis.grid(False)
+    ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
+    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
+    ax.legend(title=label(hue, lang), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def plot_funnel(
+    frame: pd.DataFrame,
+    *,
+    stage: str,
+    count: str,
+    conversion: str,
+    ax: Axes | None = None,
+    title: str | None = None,
+    lang: str = "en",
+) -> Axes:
+    """The funnel: one bar per stage (first stage on top) with its count, and beside each
+    later stage the share of the stage before that reached it (``conversion``, 0–1)."""
+    ax = _new_axes(ax, (8.0, 0.6 * len(frame) + 1.2))
+    names = [label(str(s), lang) for s in frame[stage]]
+    positions = range(len(frame))
+    ax.barh(list(positions), frame[count], color=PALETTE[0], height=0.6)
+    ax.set_yticks(list(positions), names)
+    ax.invert_yaxis()
+    step = label("of_stage_before", lang)  # "{share} of the stage before"
+    for position, (n, share) in enumerate(zip(frame[count], frame[conversion])):
+        text = f"{n:,.0f}" + ("" if pd.isna(share) else "  (" + step.format(share=f"{share:.0%}") + ")")
+        ax.annotate(text, (n, position), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9)
+    ax.margins(x=0.35)
+    ax.yaxis.grid(False)
+    ax.set(xlabel=label(count, lang), ylabel="", title=title or "")
+    return ax
+
+
+def plot_estimates(
+    frame: pd.DataFrame,
+    *,
+    term: str,
+    estimate: str,
+    ci_low: str,
+    ci_high: str,
+    ax: Axes | None = None,
+    money: bool = False,
+    percent: bool = False,
+    currency: str = "¥",
+    xlabel: str | None = None,
+    title: str | None = None,
+    lang: str = "en",
+) -> Axes:
+    """Estimates with their confidence intervals, one row per ``term`` (a label key), and a line at 0:
+    an interval that crosses it means the data cannot tell the sign."""
+    ax = _new_axes(ax, (8.0, 0.7 * len(frame) + 1.4))
+    positions = list(range(len(frame)))
+    ax.axvline(0, color="#888888", linewidth=1)
+    ax.hlines(positions, frame[ci_low], frame[ci_high], color=PALETTE[0], linewidth=3, alpha=0.6,
+              label=label("ci_95", lang))
+    ax.scatter(frame[estimate], positions, color=PALETTE[0], s=50, zorder=3, label=label("estimate", lang))
+    ax.set_yticks(positions, [label(str(t), lang) for t in frame[term]])
+    ax.invert_yaxis()
+    ax.set_ylim(len(frame) - 0.4, -0.6)
+    ax.yaxis.grid(False)
+    ax.set(xlabel=label(xlabel or estimate, lang), ylabel="", title=title or "")
+    _value_axis(ax, money=money, percent=percent, currency=currency, axis="x", lang=lang)
+    ax.legend(loc="best", fontsize=9)
+    return ax
+
+
+def plot_ranges(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    points: Sequence[str],
+    limit: str | None = None,
+    ax: Axes | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+    lang: str = "en",
+) -> Axes:
+    """One row per ``category``: a bar from the smallest to the largest of ``points`` (e.g.
+    median, p75, p90 hours, or q1, median, q3 days), a marker per point, and ``limit`` (the
+    time limit, say) as a red tick."""
+    ax = _new_axes(ax, (8.0, 0.45 * len(frame) + 1.4))
+    positions = list(range(len(frame)))
+    low, high = frame[list(points)].min(axis=1), frame[list(points)].max(axis=1)
+    ax.hlines(positions, low, high, color=PALETTE[0], linewidth=6, alpha=0.25)
+    markers = ("o", "s", "D", "^")
+    for k, column in enumerate(points):
+        ax.scatter(frame[column], positions, color=PALETTE[k % len(PALETTE)], marker=markers[k % len(markers)], s=40,
+                   zorder=3, label=label(column, lang))
+    if limit is not None:
+        ax.scatter(frame[limit], positions, color=SEVERITY_COLOURS["high"], marker="|", s=400, linewidths=2.5,
+                   zorder=4, label=label(limit, lang))
+    ax.set_yticks(positions, [label(str(c), lang) for c in frame[category]])
+    ax.invert_yaxis()
+    ax.yaxis.grid(False)
+    ax.set_xlim(left=0)
+    ax.set(xlabel=label(xlabel or points[0], lang), ylabel="", title=title or "")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
+    return ax
+
+
+def plot_scatter(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    ax: Axes | None = None,
+    money_x: bool = False,
+    money_y: bool = False,
+    currency: str = "¥",
+    title: str | None = None,
+    lang: str = "en",
+    palette: Sequence[str] | None = None,
+) -> Axes:
+    """One dot per row: ``y`` against ``x``, coloured by ``hue`` (label keys are translated;
+    ``palette`` colours its levels in order of appearance)."""
+    ax = _new_axes(ax)
+    data = frame.copy()
+    if hue is not None:
+        data[hue] = data[hue].astype(str).map(lambda k: label(k, lang))
+        levels = list(dict.fromkeys(data[hue]))
+        colours = list(palette) if palette is not None else PALETTE
+        palette = dict(zip(levels, (colours[k % len(colours)] for k in range(len(levels)))))
+    sns.scatterplot(data=data, x=x, y=y, hue=hue, ax=ax, s=45, alpha=0.8, palette=palette if hue is not None else None)
+    ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
+    if money_x:
+        money_axis(ax, currency, axis="x", lang=lang)
+    if money_y:
+        money_axis(ax, currency, axis="y", lang=lang)
+    if hue is not None and ax.get_legend() is not None:
+        ax.get_legend().set_title(label(hue, lang))
+    return ax

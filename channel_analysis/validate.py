@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
@@ -38,6 +39,7 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 # Dates outside these years are typing errors (0026 for 2026, 9999 as "never").
 _YEARS = (1900, 2100)
+_MANY_ROWS = 1_000_000  # from here on, DuckDB checks that ids are distinct
 
 
 @dataclass
@@ -86,15 +88,23 @@ def _is_text_dtype(s: pd.Series) -> bool:
 
 
 def _to_text(s: pd.Series) -> pd.Series:
-    """Any column → trimmed text, missing as NA. Whole floats (Excel ids) lose their '.0'."""
+    """Any column → trimmed text, missing as NA. Whole floats (Excel ids) lose their '.0'.
+
+    A text column that needs no trimming and has no empty value comes back sharing the
+    input's memory: for a large clean table, typed text costs no second copy.
+    """
     if _is_text_dtype(s):
-        out = s.str.strip()
+        s = s.astype("str")
+        trimmed = s.str.strip()
+        # trimming only removes characters: same lengths, nothing trimmed
+        out = trimmed if (trimmed.str.len().fillna(-1) != s.str.len().fillna(-1)).any() else s
     elif pd.api.types.is_float_dtype(s.dtype):
         out = s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(v)))
     else:
         out = s.map(_cell_text)
     out = out.astype("str")
-    return out.where(out != "", None)
+    empty = out == ""
+    return out.where(~empty, None) if empty.any() else out
 
 
 def _cell_text(v: object) -> str:
@@ -113,19 +123,25 @@ def _parse_dates(s: pd.Series, *, keep_time: bool) -> tuple[pd.Series, pd.Series
         parsed = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
         bad = pd.Series(False, index=s.index)
     else:
-        native = s.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp)))
-        text = _to_text(s.where(~native, None))
+        native = (
+            pd.Series(False, index=s.index)  # text (CSV): no per-cell check needed
+            if _is_text_dtype(s)
+            else s.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp)))
+        )
+        text = _to_text(s.where(~native, None) if native.any() else s)
         iso = text.str.fullmatch(_ISO_DATE.pattern).fillna(False).astype(bool)
-        parsed = pd.to_datetime(text.where(iso), format="ISO8601", errors="coerce")
+        parsed = pd.to_datetime(text if iso.all() else text.where(iso), format="ISO8601", errors="coerce")
         if native.any():
             parsed = parsed.where(~native, pd.to_datetime(s.where(native), errors="coerce"))
         bad = text.notna() & parsed.isna()
     parsed = parsed.astype("datetime64[us]")
     years = parsed.dt.year
     bad |= parsed.notna() & ((years < _YEARS[0]) | (years > _YEARS[1]))
-    parsed = parsed.where(~bad)
+    if bad.any():  # `where` and `normalize` copy: only when they change something
+        parsed = parsed.where(~bad)
     if not keep_time:
-        parsed = parsed.dt.normalize()
+        normalized = parsed.dt.normalize()
+        parsed = parsed if normalized.equals(parsed) else normalized
     return parsed, bad
 
 
@@ -140,14 +156,14 @@ def _parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         given = text.notna()
         parsed = pd.to_numeric(text, errors="coerce").astype("float64")
     bad = given & ~np.isfinite(parsed.fillna(0.0)) | given & parsed.isna()
-    return parsed.where(~bad), bad
+    return (parsed.where(~bad) if bad.any() else parsed), bad
 
 
 def _parse_integers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed, bad = _parse_numbers(s)
     fractional = parsed.notna() & (parsed != parsed.round())
     bad |= fractional
-    return parsed.where(~bad).astype("Int64"), bad
+    return (parsed.where(~bad) if bad.any() else parsed).astype("Int64"), bad
 
 
 def _parse_booleans(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -170,9 +186,9 @@ _KIND_WORD = {
 }
 
 
-def _parse_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Raw frame → (typed frame with the contract's columns, reasons per row: list of str)."""
-    reasons = pd.Series([[] for _ in range(len(frame))], index=frame.index, dtype=object)
+def _parse_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, _Reasons]:
+    """Raw frame → (typed frame with the contract's columns, the reasons found so far)."""
+    reasons = _Reasons(frame.index)
     typed = pd.DataFrame(index=frame.index)
     for col_name, col in schema.columns_of(name).items():
         if col_name not in frame.columns:
@@ -191,20 +207,63 @@ def _parse_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Serie
         typed[col_name] = values
         if bad.any():
             shown = raw[bad].map(lambda v: _cell_text(v)[:40])
-            _add(reasons, bad, col_name + " '" + shown + f"' is not {_KIND_WORD[kind]}")
+            reasons.add(bad, col_name + " '" + shown + f"' is not {_KIND_WORD[kind]}")
     extra = [c for c in frame.columns if c not in typed.columns]
     typed = pd.concat([typed, frame[extra]], axis=1) if extra else typed
     return typed, reasons
 
 
-def _add(reasons: pd.Series, mask: pd.Series, text: str | pd.Series) -> None:
-    """Append ``text`` (one string, or one per row) to the reasons of the rows in ``mask``."""
-    mask = mask.reindex(reasons.index, fill_value=False).astype(bool)
-    if not mask.any():
-        return
-    texts = text.reindex(reasons.index)[mask] if isinstance(text, pd.Series) else pd.Series(text, index=reasons.index[mask])
-    for idx, t in texts.items():
-        reasons.at[idx].append(t)
+class _Reasons:
+    """The quarantine reasons of a table's rows, in the order found; kept sparse, as a list of
+    (row positions, texts) parts, since most rows of a large table have none.
+
+    ``bad``: one bool per row of ``index``, true once the row has a reason.
+    """
+
+    def __init__(self, index: pd.Index):
+        self.index = index
+        self.bad = np.zeros(len(index), dtype=bool)
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, mask: pd.Series, text: str | pd.Series) -> None:
+        """Append ``text`` (one string, or a Series with one per row of ``mask``) to the reasons of
+        the rows in ``mask`` (a bool Series over some or all of ``index``)."""
+        mask = mask.reindex(self.index, fill_value=False).to_numpy(dtype=bool)
+        positions = np.flatnonzero(mask)
+        if len(positions):
+            if isinstance(text, pd.Series):
+                texts = text.reindex(self.index[positions]).to_numpy(dtype=object)
+            else:
+                texts = np.full(len(positions), text, dtype=object)
+            self.add_at(positions, texts)
+
+    def add_at(self, positions: np.ndarray, texts: np.ndarray) -> None:
+        """Append ``texts[i]`` to the reasons of the row at position ``positions[i]`` (may repeat)."""
+        self._parts.append((np.asarray(positions, dtype=np.int64), np.asarray(texts, dtype=object)))
+        self.bad[positions] = True
+
+    def replace(self, mask: pd.Series, text: str) -> None:
+        """The rows in ``mask`` get ``text`` as their only reason so far."""
+        drop = mask.reindex(self.index, fill_value=False).to_numpy(dtype=bool)
+        if drop.any():
+            self._parts = [(p[~drop[p]], t[~drop[p]]) for p, t in self._parts]
+            self.add(mask, text)
+
+    def joined(self) -> pd.Series:
+        """→ one string per bad row (index: its label, in row order): its reasons joined by "; "."""
+        if not self._parts:
+            return pd.Series([], index=self.index[:0], dtype=object)
+        positions = np.concatenate([p for p, _ in self._parts])
+        texts = np.concatenate([t for _, t in self._parts])
+        order = np.argsort(positions, kind="stable")  # stable: a row keeps its reasons' order
+        positions, texts = positions[order], texts[order]
+        rows, first, group = np.unique(positions, return_index=True, return_inverse=True)
+        rank = np.arange(len(positions)) - first[group]  # 0 for a row's first reason, 1 for its second ...
+        out = texts[first].copy()
+        for k in range(1, int(rank.max()) + 1):
+            later = rank == k
+            out[group[later]] = out[group[later]] + "; " + texts[later]
+        return pd.Series(out, index=self.index[rows], dtype=object)
 
 
 def _repeated_header(frame: pd.DataFrame) -> pd.Series:
@@ -212,9 +271,15 @@ def _repeated_header(frame: pd.DataFrame) -> pd.Series:
     named = [c for c in frame.columns if isinstance(c, str)]
     if not named or not all(_is_text_dtype(frame[c]) or frame[c].dtype == object for c in named):
         return pd.Series(False, index=frame.index)
-    hits = pd.Series(True, index=frame.index)
-    for c in named:
-        hits &= frame[c].astype("str").str.strip().str.lower() == c
+    hits = pd.Series(False, index=frame.index)
+    candidates = frame.index
+    for c in named:  # each column only over the rows that still look like a header
+        column = frame[c] if len(candidates) == len(frame) else frame.loc[candidates, c]
+        same = column.astype("str").str.strip().str.lower() == c
+        candidates = candidates[same.to_numpy(dtype=bool)]
+        if not len(candidates):
+            return hits
+    hits[candidates] = True
     return hits
 
 
@@ -246,9 +311,9 @@ def _check_reason(name: str, failure: pd.Series) -> str:
     return f"{column} '{_cell_text(failure['failure_case'])}' {_rule_text(rule)}"
 
 
-def _value_rules(name: str, typed: pd.DataFrame, reasons: pd.Series) -> None:
+def _value_rules(name: str, typed: pd.DataFrame, reasons: _Reasons) -> None:
     """Run the table's pandera model over the rows that parsed; add a reason per failure."""
-    clean = typed[reasons.map(len) == 0]
+    clean = typed[~reasons.bad] if reasons.bad.any() else typed
     if clean.empty:
         return
     try:
@@ -258,32 +323,50 @@ def _value_rules(name: str, typed: pd.DataFrame, reasons: pd.Series) -> None:
         cases = cases[cases["index"].notna()]
         # a multi-column rule reports once per column: keep one line per row and check
         cases = cases.drop_duplicates(subset=["index", "check"])
+        if cases.empty:
+            return
         texts = cases.apply(lambda f: _check_reason(name, f), axis=1)
-        for idx, text in zip(cases["index"], texts):
-            reasons.at[idx].append(text)
+        reasons.add_at(typed.index.get_indexer(cases["index"]), texts.to_numpy(dtype=object))
 
 
 # --------------------------------------------------------------------------- keys and references
 
 
-def _unique_keys(name: str, typed: pd.DataFrame, reasons: pd.Series) -> None:
+def _unique_keys(name: str, typed: pd.DataFrame, reasons: _Reasons) -> None:
     key = list(schema.key_of(name))
     if not key or any(k not in typed for k in key):
         return
     given = typed[key].notna().all(axis=1)
-    keyed = typed.loc[given, key]
-    dup = keyed.duplicated(keep="first")
-    if not dup.any():
+    keyed = typed.loc[given, key] if not given.all() else typed[key]
+    if len(key) == 1 and _all_distinct(keyed[key[0]]):  # the usual case
         return
-    first_row = keyed.reset_index().groupby(key, sort=False)[typed.index.name or "index"].transform("first")
-    first_row.index = keyed.index
-    label = keyed[dup].astype(str).agg(" / ".join, axis=1)
+    shared = keyed[keyed.duplicated(keep=False)]  # every row of a key given more than once
+    if shared.empty:
+        return
+    dup = shared.duplicated(keep="first")
+    first_row = shared.reset_index().groupby(key, sort=False)[typed.index.name or "index"].transform("first")
+    first_row.index = shared.index
+    label = shared[dup].astype(str).agg(" / ".join, axis=1)
     text = "duplicate " + "+".join(key) + " '" + label + "' (first given in row " + first_row[dup].astype(str) + ")"
-    _add(reasons, dup, text)
+    reasons.add(dup, text)
+
+
+def _all_distinct(values: pd.Series) -> bool:
+    """True when no value occurs twice (missing values are not counted).
+
+    Large columns go to DuckDB's parallel hash aggregate: on 20 million ids about 4 s, where
+    pandas (Arrow's ``unique``) takes 13 s; small ones stay in pandas (no connection to open).
+    """
+    if len(values) < _MANY_ROWS:
+        return values.is_unique
+    with duckdb.connect() as con:
+        con.register("ids", pd.DataFrame({"id": values}, copy=False))
+        distinct, given = con.execute("SELECT count(DISTINCT id), count(id) FROM ids").fetchone()
+    return distinct == given
 
 
 def _references(
-    name: str, typed: pd.DataFrame, reasons: pd.Series, accepted: dict[str, pd.DataFrame], quarantined: dict[str, set]
+    name: str, typed: pd.DataFrame, reasons: _Reasons, accepted: dict[str, pd.DataFrame], quarantined: dict[str, set]
 ) -> None:
     for col, (ref_table, ref_col) in schema.references(name).items():
         if col not in typed or ref_table not in accepted:
@@ -292,21 +375,30 @@ def _references(
         known = values.isna() | values.isin(accepted[ref_table][ref_col])
         if known.all():
             continue
-        in_quarantine = ~known & values.isin(quarantined[ref_table])
-        _add(reasons, in_quarantine, f"{col} '" + values + f"' refers to a quarantined row of {ref_table} (see quarantine/{ref_table}.csv)")
-        _add(reasons, ~known & ~in_quarantine, f"{col} '" + values + f"' is not in {ref_table}")
+        unknown = values[~known]
+        in_quarantine = unknown.isin(quarantined[ref_table])
+        shown = f"{col} '" + unknown + "'"
+        reasons.add(in_quarantine, shown + f" refers to a quarantined row of {ref_table} (see quarantine/{ref_table}.csv)")
+        reasons.add(~in_quarantine, shown + f" is not in {ref_table}")
 
 
-def _orders_after_signing(typed: pd.DataFrame, reasons: pd.Series, dealers: pd.DataFrame) -> None:
-    signed = typed[schema.Orders.dealer_id].map(dealers.set_index(schema.Dealers.dealer_id)[schema.Dealers.signed_date])
-    earliest = signed - pd.Timedelta(days=ORDER_BEFORE_SIGNING_DAYS)
-    early = typed[schema.Orders.order_date] < earliest
+def _orders_after_signing(typed: pd.DataFrame, reasons: _Reasons, dealers: pd.DataFrame) -> None:
+    if dealers.empty:
+        return  # every order then refers to an unknown dealer, quarantined for that
+    # positional lookup of each order's dealer in numpy: Series.map on millions of rows is
+    # several times slower and holds more temporary copies
+    where = pd.Index(dealers[schema.Dealers.dealer_id]).get_indexer(typed[schema.Orders.dealer_id])
+    signed = dealers[schema.Dealers.signed_date].to_numpy()
+    earliest = (signed - np.timedelta64(ORDER_BEFORE_SIGNING_DAYS, "D"))[where]
+    early = (where >= 0) & (typed[schema.Orders.order_date].to_numpy() < earliest)  # NaT compares False
+    if not early.any():
+        return
     text = (
-        "order_date " + typed[schema.Orders.order_date].dt.strftime("%Y-%m-%d")
+        "order_date " + typed.loc[early, schema.Orders.order_date].dt.strftime("%Y-%m-%d")
         + f" is more than {ORDER_BEFORE_SIGNING_DAYS} days before the dealer's signed_date "
-        + signed.dt.strftime("%Y-%m-%d")
+        + pd.Series(signed[where[early]], index=typed.index[early]).dt.strftime("%Y-%m-%d")
     )
-    _add(reasons, early.fillna(False), text)
+    reasons.add(pd.Series(early, index=typed.index), text)
 
 
 # --------------------------------------------------------------------------- the pass
@@ -328,8 +420,7 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
         good, bad = _validate_table(name, raw, accepted, quarantined_keys)
         accepted[name], quarantine[name] = good, bad
         rows_read[name] = len(raw.frame) + len(raw.malformed)
-        key = schema.key_of(name)
-        quarantined_keys[name] = set(bad[key[0]].dropna()) - set(good[key[0]]) if len(key) == 1 and key[0] in bad else set()
+        quarantined_keys[name] = _quarantined_keys(name, good, bad)
     result = ValidatedSource(
         location=source.location,
         tables=accepted,
@@ -347,28 +438,35 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
     return result
 
 
+def _quarantined_keys(name: str, good: pd.DataFrame, bad: pd.DataFrame) -> set:
+    """Ids of ``name`` found only among its quarantined rows (a later duplicate of an accepted id is not)."""
+    key = schema.key_of(name)
+    if len(key) != 1 or key[0] not in bad or bad.empty:
+        return set()
+    ids = bad[key[0]].dropna()
+    return set(ids[~ids.isin(good[key[0]])])
+
+
 def _validate_table(
     name: str, raw: RawTable, accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = raw.frame
     header_again = _repeated_header(frame)
     typed, reasons = _parse_table(name, frame)
-    for idx in header_again[header_again].index:
-        reasons.at[idx] = ["repeated header row"]
+    reasons.replace(header_again, "repeated header row")
     _value_rules(name, typed, reasons)
     _unique_keys(name, typed, reasons)
     _references(name, typed, reasons, accepted, quarantined_keys)
     if name == "orders" and "dealers" in accepted:
         _orders_after_signing(typed, reasons, accepted["dealers"])
-    is_bad = reasons.map(len) > 0
+    is_bad = reasons.bad
     bad = frame[is_bad].copy()
-    bad[REASON] = reasons[is_bad].map("; ".join)
+    bad[REASON] = reasons.joined().to_numpy()
     if len(raw.malformed):
         bad = pd.concat([bad, raw.malformed.rename(columns={"reason": REASON})])
     bad = bad.sort_index()
     bad.index.name = SOURCE_ROW
-    good = typed[~is_bad]
-    good.index.name = SOURCE_ROW
+    good = (typed[~is_bad] if is_bad.any() else typed).rename_axis(SOURCE_ROW)  # no copy of a clean table
     return good, bad
 
 

@@ -70,6 +70,10 @@ def _money(v: float) -> str:
     return f"¥{v:.0f}"
 
 
+def _chance(p: float) -> str:
+    return "under a 0.01% chance" if p < 1e-4 else f"a {p:.2%} chance"
+
+
 def _months(k: int) -> str:
     return "month" if k == 1 else f"{k} months"
 
@@ -96,8 +100,8 @@ def _stop(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
     hit = sig[_judged(sig) & (sig["months_silent"] >= 2) & (sig["p_silence"] < s.stop_p)]
     reason = _each(hit, lambda r: (
             f"no order since {r.last_order_month} ({r.months_silent} months); it ordered in "
-            f"{r.ordering_share:.0%} of the {r.rhythm_months:.0f} months before, so a gap this long had a "
-            f"{r.p_silence:.2%} chance; dealers in {r.region} {_pct(r.market_change)} over the last 3 months"
+            f"{r.ordering_share:.0%} of the {r.rhythm_months:.0f} months before, so a gap this long had "
+            f"{_chance(r.p_silence)}; dealers in {r.region} {_pct(r.market_change)} over the last 3 months"
         ),
     )
     return _rows(hit, "purchase_stop", hit["p_silence"], s.stop_p_medium, s.stop_p_high, reason)

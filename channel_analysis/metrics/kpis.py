@@ -5,20 +5,32 @@ Computed from the tables, not the panel: several definitions are day-exact (180 
 opened_at + limit), and a row of a dealer not signed by M.end counts for the network only.
 As of M, a dealer signed after M.end does not exist yet (the dealers table is dated by
 signed_date), so the result is the same whether or not the caller cut the tables first.
+
+The row-level work runs in a SQL engine through Ibis, once for every kind of input: each
+large table (orders, interactions, service requests, expenses, prospects, events) is reduced
+in the engine to one row per dealer (or per region, or a single row), and only those
+aggregates come back to pandas, where the dealers' own figures, the scope totals and the
+ratios are formed. Validated pandas frames run on an in-memory DuckDB; the Ibis tables of
+:func:`channel_analysis.panel.ibis_tables` run where they live (e.g. Parquet files scanned by
+DuckDB), so 20 million orders never pass through pandas.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from channel_analysis import schema
 from channel_analysis.config import Settings
-from channel_analysis.panel import report_month
+from channel_analysis.panel import engine_tables, report_month
 
 D, O, I, S = schema.Dealers, schema.Orders, schema.Interactions, schema.ServiceRequests
 X, R, E, A = schema.Expenses, schema.Prospects, schema.Events, schema.EventAttendance
@@ -63,6 +75,10 @@ class _Month:
         return (self.period + 1).start_time
 
     @property
+    def previous_start(self) -> pd.Timestamp:  # the first day of M−1
+        return (self.period - 1).start_time
+
+    @property
     def t12_start(self) -> pd.Timestamp:
         return (self.period - 11).start_time
 
@@ -80,17 +96,101 @@ def _in_network(dealers: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
     return (dealers[D.signed_date] <= day) & (dealers[D.terminated_date].isna() | (dealers[D.terminated_date] > day))
 
 
-def _dealers(tables: Mapping[str, pd.DataFrame], month: _Month) -> pd.DataFrame:
+# --------------------------------------------------------------------------- in the engine
+
+
+def _at(column: ir.Value, when: pd.Timestamp) -> ir.Value:
+    """``when`` as a literal of ``column``'s kind: a date for a date column, else a timestamp."""
+    return ibis.literal(when.date()) if column.type().is_date() else ibis.literal(when.to_pydatetime())
+
+
+def _within(column: ir.Value, start: pd.Timestamp, stop: pd.Timestamp) -> ir.BooleanValue:
+    """start ≤ column < stop."""
+    return (column >= _at(column, start)) & (column < _at(column, stop))
+
+
+def _count(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """1 where ``condition`` holds, else 0 (also where it is null); sum it to count."""
+    return condition.fill_null(False).ifelse(1, 0)
+
+
+def _fetch(con: ibis.BaseBackend, expr: ir.Expr):
+    with warnings.catch_warnings():
+        # ibis 12 reads pandas' deprecated `future.infer_string` option on every column
+        warnings.filterwarnings("ignore", message=".*future.infer_string", module="ibis")
+        return con.execute(expr)
+
+
+def _dealers(con: ibis.BaseBackend, dealers: ir.Table, month: _Month) -> pd.DataFrame:
     """dealers signed by M.end → dealer_id, region, sales_manager_id, signed and terminated day (NaT when absent)."""
-    frame = tables["dealers"]
-    frame = frame[frame[D.signed_date] < month.next_start]
-    out = pd.DataFrame({D.dealer_id: frame[D.dealer_id], D.region: frame[D.region]})
-    out[D.sales_manager_id] = frame[D.sales_manager_id] if D.sales_manager_id in frame else np.nan
-    out[D.signed_date] = frame[D.signed_date].dt.normalize()
-    out[D.terminated_date] = (
-        frame[D.terminated_date].dt.normalize() if D.terminated_date in frame else pd.Series(pd.NaT, index=frame.index)
+    signed = dealers.filter(dealers[D.signed_date] < _at(dealers[D.signed_date], month.next_start))
+    out = _fetch(con, signed.select(D.dealer_id, D.region, D.sales_manager_id, D.signed_date, D.terminated_date))
+    for column in (D.signed_date, D.terminated_date):
+        out[column] = pd.to_datetime(out[column])
+    return out
+
+
+def _order_facts(con: ibis.BaseBackend, orders: ir.Table, month: _Month) -> pd.DataFrame:
+    """orders dated by M.end → one row per dealer with such an order: revenue (sum of amounts in M),
+    revenue_t12 (in T12), first_day and last_day of its positive orders (NaT when none)."""
+    seen = orders.filter(orders[O.order_date] < _at(orders[O.order_date], month.next_start))
+    day, amount = seen[O.order_date], seen[O.amount]
+    facts = _fetch(
+        con,
+        seen.group_by(O.dealer_id).agg(
+            revenue=amount.sum(where=day >= _at(day, month.start)),
+            revenue_t12=amount.sum(where=day >= _at(day, month.t12_start)),
+            first_day=day.cast("date").min(where=amount > 0),  # a reorder: a later day than the first
+            last_day=day.cast("date").max(where=amount > 0),
+        ),
     )
-    return out.reset_index(drop=True)
+    facts[["revenue", "revenue_t12"]] = facts[["revenue", "revenue_t12"]].fillna(0.0)
+    for column in ("first_day", "last_day"):
+        facts[column] = pd.to_datetime(facts[column])
+    return facts
+
+
+def _touches(con: ibis.BaseBackend, interactions: ir.Table, month: _Month) -> pd.DataFrame:
+    """interactions from the first day of M−1 to M.end → one row per dealer with any: called (a phone
+    call, outbound, in M) and visited (a visit in those two months)."""
+    recent = interactions.filter(_within(interactions[I.occurred_at], month.previous_start, month.next_start))
+    at, kind = recent[I.occurred_at], recent[I.kind]
+    called = (kind == "phone") & (recent[I.direction] == "outbound") & (at >= _at(at, month.start))
+    facts = _fetch(con, recent.group_by(I.dealer_id).agg(called=called.any(), visited=(kind == "visit").any()))
+    return facts.astype({"called": "boolean", "visited": "boolean"}).fillna({"called": False, "visited": False})
+
+
+def _sla_limit(process: ir.StringValue, sla_hours: Mapping[str, float]) -> ir.IntervalValue:
+    """each request's time limit by its process (null for a process without one)."""
+    micros = [(process == name, int(round(hours * 3_600_000_000))) for name, hours in sla_hours.items()]
+    limit = ibis.cases(*micros, else_=ibis.null("int64")) if micros else ibis.null("int64")
+    return limit.as_interval("us")
+
+
+def _request_facts(
+    con: ibis.BaseBackend, requests: ir.Table, month: _Month, sla_hours: Mapping[str, float]
+) -> pd.DataFrame:
+    """service requests → one row per dealer with any of: due (time limit ends in M: M.start 00:00
+    ≤ opened_at + limit ≤ M.end 24:00), within (of those, closed_at ≤ opened_at + limit; one still
+    open is not), opened (in M), via (opened in M through the sales manager), complaint (opened in M)."""
+    opened, closed = requests[S.opened_at], requests[S.closed_at]
+    deadline = opened + _sla_limit(requests[S.process], sla_hours)
+    due = (deadline >= _at(opened, month.start)) & (deadline <= _at(opened, month.next_start))
+    in_month = _within(opened, month.start, month.next_start)
+    flags = requests.select(
+        S.dealer_id,
+        due=_count(due),
+        within=_count(due & closed.notnull() & (closed <= deadline)),
+        opened=_count(in_month),
+        via=_count(in_month & requests[S.via_sales_manager]),
+        complaint=_count(in_month & (requests[S.process] == "complaint")),
+    )
+    counted = ["due", "within", "opened", "via", "complaint"]
+    rows = flags.filter((flags.due + flags.opened) > 0)
+    return _fetch(con, rows.group_by(S.dealer_id).agg(**{c: rows[c].sum() for c in counted}))
+
+
+# --------------------------------------------------------------------------- per scope, in pandas
 
 
 @dataclass(frozen=True)
@@ -165,21 +265,56 @@ def _dealer_metrics(dealers: pd.DataFrame, month: _Month, scopes: _Scopes) -> di
     }
 
 
-def _spend(tables: Mapping[str, pd.DataFrame], purpose: str, month: _Month, scopes: _Scopes) -> pd.Series:
-    if "expenses" not in tables:
-        return _missing(scopes)
-    frame = tables["expenses"]
-    frame = frame[(frame[X.purpose] == purpose) & _in(frame[X.spent_on], month.t12_start, month.next_start)]
-    return _totals(frame, [X.amount], scopes, region=X.region, manager=None)[X.amount]
+def _order_metrics(con, orders: ir.Table, dealers: pd.DataFrame, month: _Month, scopes: _Scopes, age_days: int):
+    """orders → revenue, revenue_t12 and first_order_only_share per scope."""
+    facts = _order_facts(con, orders, month)
+    out = {
+        name: _dealer_totals(_attributed(facts, dealers, amount=facts[name]), ["amount"], scopes)["amount"]
+        for name in ("revenue", "revenue_t12")
+    }
+    out["first_order_only_share"] = _first_order_only_share(facts, dealers, month, scopes, age_days)
+    return out
 
 
-def _touched(tables, dealers, kind: str, start: pd.Timestamp, stop: pd.Timestamp, direction: str | None = None):
-    """interactions → per row of ``dealers``: at least one of ``kind`` (and ``direction``) in [start, stop)."""
-    frame = tables["interactions"]
-    hit = (frame[I.kind] == kind) & _in(frame[I.occurred_at], start, stop)
-    if direction is not None:
-        hit &= frame[I.direction] == direction
-    return dealers[D.dealer_id].isin(frame.loc[hit, I.dealer_id])
+def _first_order_only_share(facts, dealers, month: _Month, scopes: _Scopes, age_days: int) -> pd.Series:
+    by_dealer = facts.set_index(O.dealer_id)
+    first_day = pd.Series(by_dealer["first_day"].reindex(dealers[D.dealer_id]).to_numpy(), index=dealers.index)
+    last_day = pd.Series(by_dealer["last_day"].reindex(dealers[D.dealer_id]).to_numpy(), index=dealers.index)
+    eligible = _in_network(dealers, month.end_day) & (first_day <= month.end_day - pd.Timedelta(days=age_days))
+    only_first = eligible & (last_day == first_day)
+    totals = _dealer_totals(dealers.assign(eligible=eligible, only=only_first), ["eligible", "only"], scopes)
+    return _ratio(totals["only"], totals["eligible"])
+
+
+def _spend(con, expenses: ir.Table | None, month: _Month, scopes: _Scopes) -> dict[str, pd.Series]:
+    """expenses in T12 → acquisition_spend_t12 and retention_spend_t12 per scope (by the expense's own region)."""
+    purposes = ("acquisition", "retention")
+    if expenses is None:
+        return {f"{purpose}_spend_t12": _missing(scopes) for purpose in purposes}
+    spent = expenses.filter(_within(expenses[X.spent_on], month.t12_start, month.next_start))
+    sums = _fetch(con, spent.group_by([X.purpose, X.region]).agg(amount=spent[X.amount].sum()))
+    return {
+        f"{purpose}_spend_t12": _totals(sums[sums[X.purpose] == purpose], [X.amount], scopes, region=X.region, manager=None)[
+            X.amount
+        ]
+        for purpose in purposes
+    }
+
+
+def _coverage_metrics(con, interactions: ir.Table | None, dealers: pd.DataFrame, month: _Month, scopes: _Scopes):
+    """interactions → callback_coverage and visit_coverage_2m per scope."""
+    if interactions is None:
+        return {"callback_coverage": _missing(scopes), "visit_coverage_2m": _missing(scopes)}
+    touches = _touches(con, interactions, month)
+    in_network = _in_network(dealers, month.end_day)
+    called = dealers[D.dealer_id].isin(touches.loc[touches["called"], I.dealer_id])
+    visited = dealers[D.dealer_id].isin(touches.loc[touches["visited"], I.dealer_id])
+    established = in_network & (dealers[D.signed_date] < month.start)
+    eligible = in_network & (dealers[D.signed_date] < month.previous_start)
+    return {
+        "callback_coverage": _coverage(dealers, established, called, scopes),
+        "visit_coverage_2m": _coverage(dealers, eligible, visited, scopes),
+    }
 
 
 def _coverage(dealers: pd.DataFrame, eligible: pd.Series, covered: pd.Series, scopes: _Scopes) -> pd.Series:
@@ -189,69 +324,45 @@ def _coverage(dealers: pd.DataFrame, eligible: pd.Series, covered: pd.Series, sc
     return _ratio(totals["covered"], totals["eligible"])
 
 
-def _first_order_only_share(orders, dealers, month: _Month, scopes: _Scopes, age_days: int) -> pd.Series:
-    positive = orders[(orders[O.amount] > 0) & (orders[O.order_date] < month.next_start)]
-    dates = positive[O.order_date].groupby(positive[O.dealer_id])
-    first, last = dates.min().dt.normalize(), dates.max().dt.normalize()  # a reorder: a later day than the first
-    first_day = pd.Series(first.reindex(dealers[D.dealer_id]).to_numpy(), index=dealers.index)
-    last_day = pd.Series(last.reindex(dealers[D.dealer_id]).to_numpy(), index=dealers.index)
-    eligible = _in_network(dealers, month.end_day) & (first_day <= month.end_day - pd.Timedelta(days=age_days))
-    only_first = eligible & (last_day == first_day)
-    totals = _dealer_totals(dealers.assign(eligible=eligible, only=only_first), ["eligible", "only"], scopes)
-    return _ratio(totals["only"], totals["eligible"])
-
-
-def _prospect_conversion(tables, month: _Month, scopes: _Scopes) -> pd.Series:
-    if "prospects" not in tables:
+def _prospect_conversion(con, prospects: ir.Table | None, month: _Month, scopes: _Scopes) -> pd.Series:
+    if prospects is None:
         return _missing(scopes)
-    frame = tables["prospects"]
-    closed = _in(frame[R.closed_date], month.t12_start, month.next_start)
-    frame = frame.assign(
-        signed=closed & (frame[R.status] == "signed"), decided=closed & frame[R.status].isin(["signed", "lost"])
+    closed = prospects.filter(_within(prospects[R.closed_date], month.t12_start, month.next_start))
+    status = closed[R.status]
+    counts = _fetch(
+        con,
+        closed.group_by(R.region).agg(
+            signed=_count(status == "signed").sum(), decided=_count(status.isin(["signed", "lost"])).sum()
+        ),
     )
-    totals = _totals(frame, ["signed", "decided"], scopes, region=R.region, manager=None)
+    totals = _totals(counts, ["signed", "decided"], scopes, region=R.region, manager=None)
     return _ratio(totals["signed"], totals["decided"])
 
 
-def _sla_compliance(tables, month: _Month, scopes: _Scopes, sla_hours: Mapping[str, float]) -> pd.Series:
-    if "service_requests" not in tables:
-        return _missing(scopes)
-    frame = tables["service_requests"]
-    limit = pd.to_timedelta(frame[S.process].map(sla_hours).astype(float), unit="h")
-    deadline = frame[S.opened_at] + limit
-    due = (deadline >= month.start) & (deadline <= month.next_start)  # M.start 00:00 ≤ … ≤ M.end 24:00
-    closed = frame[S.closed_at] if S.closed_at in frame else pd.Series(pd.NaT, index=frame.index)
-    within = due & closed.notna() & ((closed - frame[S.opened_at]) <= limit)
-    n_due, n_within = float(due.sum()), float(within.sum())
-    out = _missing(scopes)
-    out[(NETWORK, "")] = n_within / n_due if n_due else np.nan
-    return out
-
-
-def _request_metrics(tables, dealers: pd.DataFrame, month: _Month, scopes: _Scopes) -> dict[str, pd.Series]:
-    """service requests opened in M → the share through the sales manager, and complaints."""
-    if "service_requests" not in tables:
-        return {"via_sales_manager_share": _missing(scopes), "complaints": _missing(scopes)}
-    frame = tables["service_requests"]
-    frame = frame[_in(frame[S.opened_at], month.start, month.next_start)]
-    rows = _attributed(
-        frame,
-        dealers,
-        opened=pd.Series(1, index=frame.index),
-        via=frame[S.via_sales_manager].fillna(False).astype(int),
-        complaint=(frame[S.process] == "complaint").astype(int),
-    )
+def _request_metrics(
+    con, requests: ir.Table | None, dealers: pd.DataFrame, month: _Month, scopes: _Scopes, sla_hours
+) -> dict[str, pd.Series]:
+    """service requests → sla_compliance (network), the share through the sales manager, and complaints."""
+    names = ("sla_compliance", "via_sales_manager_share", "complaints")
+    if requests is None:
+        return {name: _missing(scopes) for name in names}
+    facts = _request_facts(con, requests, month, sla_hours)
+    sla = _missing(scopes)
+    n_due, n_within = float(facts["due"].sum()), float(facts["within"].sum())
+    sla[(NETWORK, "")] = n_within / n_due if n_due else np.nan
+    rows = _attributed(facts, dealers, opened=facts["opened"], via=facts["via"], complaint=facts["complaint"])
     totals = _dealer_totals(rows, ["opened", "via", "complaint"], scopes)
-    return {"via_sales_manager_share": _ratio(totals["via"], totals["opened"]), "complaints": totals["complaint"]}
+    return dict(zip(names, (sla, _ratio(totals["via"], totals["opened"]), totals["complaint"])))
 
 
-def _event_cost_per_attendee(tables, month: _Month, scopes: _Scopes) -> pd.Series:
+def _event_cost_per_attendee(con, tables: Mapping[str, ir.Table], month: _Month, scopes: _Scopes) -> pd.Series:
     out = _missing(scopes)
     if "events" in tables and "event_attendance" in tables:
-        events = tables["events"]
-        held = events[_in(events[E.held_on], month.t12_start, month.next_start)]
-        attendees = float(tables["event_attendance"][A.event_id].isin(held[E.event_id]).sum())
-        out[(NETWORK, "")] = float(held[E.cost].sum()) / attendees if attendees else np.nan
+        events, attendance = tables["events"], tables["event_attendance"]
+        held = events.filter(_within(events[E.held_on], month.t12_start, month.next_start))
+        cost = _fetch(con, held[E.cost].sum())
+        attendees = float(_fetch(con, attendance.filter(attendance[A.event_id].isin(held[E.event_id])).count()))
+        out[(NETWORK, "")] = (0.0 if pd.isna(cost) else float(cost)) / attendees if attendees else np.nan
     return out
 
 
@@ -265,46 +376,34 @@ def _targets(settings: Settings) -> dict[str, tuple[float, str]]:
 
 
 def monthly_kpis(
-    tables: Mapping[str, pd.DataFrame], *, as_of: str | pd.Period, settings: Settings = Settings()
+    tables: Mapping[str, pd.DataFrame] | Mapping[str, ir.Table],
+    *,
+    as_of: str | pd.Period,
+    settings: Settings = Settings(),
+    con: ibis.BaseBackend | None = None,
 ) -> pd.DataFrame:
     """validated tables → one row per metric and scope for the report month ``as_of``:
     month, metric, scope, scope_id, value, target, meets_target (the contract's kpis.csv).
 
+    ``tables``: pandas frames, or Ibis tables from :func:`~channel_analysis.panel.ibis_tables`
+    (e.g. Parquet files scanned by DuckDB); either way the same engine code computes every
+    metric, on ``con`` (see :func:`~channel_analysis.panel.engine_tables`).
     Rows come in the contract's metric order, then network, region, sales_manager, then scope_id.
     Rows dated after ``as_of``'s last day are ignored, and so is a termination after it.
     """
     month = _Month(report_month(as_of))
-    dealers = _dealers(tables, month)
+    bound, con = engine_tables(tables, con)
+    dealers = _dealers(con, bound["dealers"], month)
     scopes = _scopes(dealers)
     values = _dealer_metrics(dealers, month, scopes)
-
-    orders = tables["orders"]
-    for name, start in (("revenue", month.start), ("revenue_t12", month.t12_start)):
-        rows = orders[_in(orders[O.order_date], start, month.next_start)]
-        values[name] = _dealer_totals(_attributed(rows, dealers, amount=rows[O.amount]), ["amount"], scopes)["amount"]
-    for purpose in ("acquisition", "retention"):
-        values[f"{purpose}_spend_t12"] = _spend(tables, purpose, month, scopes)
+    values |= _order_metrics(con, bound["orders"], dealers, month, scopes, settings.first_order_only_age_days)
+    values |= _spend(con, bound.get("expenses"), month, scopes)
     values["cac_t12"] = _ratio(values["acquisition_spend_t12"], values["dealers_signed_t12"])
     values["retention_cost_per_dealer_t12"] = _ratio(values["retention_spend_t12"], values["_mean_in_network_t12"])
-
-    in_network = _in_network(dealers, month.end_day)
-    if "interactions" in tables:
-        established = in_network & (dealers[D.signed_date] < month.start)
-        called = _touched(tables, dealers, "phone", month.start, month.next_start, direction="outbound")
-        values["callback_coverage"] = _coverage(dealers, established, called, scopes)
-        two_months = (month.period - 1).start_time  # the first day of M−1
-        visited = _touched(tables, dealers, "visit", two_months, month.next_start)
-        eligible = in_network & (dealers[D.signed_date] < two_months)
-        values["visit_coverage_2m"] = _coverage(dealers, eligible, visited, scopes)
-    else:
-        values["callback_coverage"] = values["visit_coverage_2m"] = _missing(scopes)
-    values["first_order_only_share"] = _first_order_only_share(
-        orders, dealers, month, scopes, settings.first_order_only_age_days
-    )
-    values["prospect_conversion_t12"] = _prospect_conversion(tables, month, scopes)
-    values["sla_compliance"] = _sla_compliance(tables, month, scopes, settings.sla_hours)
-    values |= _request_metrics(tables, dealers, month, scopes)
-    values["event_cost_per_attendee_t12"] = _event_cost_per_attendee(tables, month, scopes)
+    values |= _coverage_metrics(con, bound.get("interactions"), dealers, month, scopes)
+    values["prospect_conversion_t12"] = _prospect_conversion(con, bound.get("prospects"), month, scopes)
+    values |= _request_metrics(con, bound.get("service_requests"), dealers, month, scopes, settings.sla_hours)
+    values["event_cost_per_attendee_t12"] = _event_cost_per_attendee(con, bound, month, scopes)
     return _rows(values, scopes, month, settings)
 
 

@@ -1,0 +1,670 @@
+"""What a report notebook loads, in one call: ``month_data(data, month, lang=lang)``.
+
+A monthly run validates its source once and writes the accepted rows to a *prepared
+folder* (:func:`write_prepared_source`): one Parquet file per table, typed exactly as
+:func:`~channel_analysis.validate.validate_source` gives them, and a marker
+``.validated.json`` with each file's row count and SHA-256. The five report notebooks
+then read that folder directly instead of validating the source five times; given
+anything else (a folder of CSV files, a database, a URL) :func:`month_data` reads and
+validates it as the command line does.
+
+:class:`MonthData` holds the tables as of the report month M and computes, once and only
+when asked, what every report shows: the dealer × month panel, the contract's KPIs,
+alerts and dealer health of M and of M−1 (:func:`~channel_analysis.monthly.month_figures`,
+so the notebooks and the CSV files never disagree), the KPIs of any other month, the
+headline figures and "what changed since last month" in the report's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from channel_analysis import schema
+from channel_analysis.config import Settings
+from channel_analysis.errors import ChannelAnalysisError, ParameterError
+from channel_analysis.labels import check_lang, label
+from channel_analysis.monthly import Month, MonthFigures, as_of, month_figures
+
+MARKER = ".validated.json"
+PREPARED_FORMAT = 1
+TOPICS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
+_TOPIC_ALIASES = {"costs": "acquisition_vs_retention", "managers": "sales_managers", "service": "service_flow"}
+MONEY_METRICS = ("revenue", "revenue_t12", "acquisition_spend_t12", "cac_t12", "retention_spend_t12",
+                 "retention_cost_per_dealer_t12", "event_cost_per_attendee_t12")  # fmt: skip
+SHARE_METRICS = ("callback_coverage", "visit_coverage_2m", "first_order_only_share", "prospect_conversion_t12",
+                 "sla_compliance", "via_sales_manager_share")  # fmt: skip
+MINUS = "\u2212"
+
+
+class PreparedSourceWarning(UserWarning):
+    """A prepared folder did not match its marker (a file changed or is missing); it was validated again."""
+
+
+# --------------------------------------------------------------------------- the prepared folder
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_prepared_source(tables: dict[str, pd.DataFrame], folder: str | Path) -> Path:
+    """validated tables → ``folder`` with ``<table>.parquet`` per table and the marker ``.validated.json``;
+    returns ``folder``.
+
+    Only the contract's columns are written (extra columns of the source are dropped), with the
+    types validation gave them; each file keeps its rows' ``source_row``. The folder is itself a
+    contract source (``channel-analysis validate --data FOLDER`` accepts it). It must be new,
+    empty or an earlier prepared folder, which is replaced; the marker is written last, so a
+    folder whose writing was interrupted is never taken for a prepared one.
+    """
+    folder = Path(folder)
+    unknown = sorted(set(tables) - set(schema.TABLES))
+    if unknown:
+        raise ValueError(f"not contract tables: {', '.join(unknown)}")
+    missing = [t for t in schema.REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise ValueError(f"required table(s) missing: {', '.join(missing)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / MARKER
+    if marker.exists():
+        previous = _read_marker(folder) or {}
+        for entry in previous.get("tables", {}).values():
+            (folder / entry.get("file", "")).unlink(missing_ok=True)
+        marker.unlink()
+    leftovers = [p.name for p in folder.iterdir()]
+    if leftovers:
+        raise ChannelAnalysisError(
+            f"{folder} is not empty ({', '.join(sorted(leftovers)[:5])}): a prepared source needs a folder of its own"
+        )
+    entries = {}
+    for name in schema.TABLES:  # contract order
+        if name not in tables:
+            continue
+        frame = tables[name]
+        columns = [c for c in schema.columns_of(name) if c in frame.columns]
+        path = folder / f"{name}.parquet"
+        # an unnamed index is stored as pandas' "__index_level_0__": no clash with a contract column
+        frame[columns].rename_axis(None).to_parquet(path, index=True)
+        entries[name] = {"file": path.name, "rows": len(frame), "sha256": _sha256(path)}
+    content = {"format": PREPARED_FORMAT, "written_by": f"channel-analysis {_version()}", "tables": entries}
+    partial = folder / (MARKER + ".partial")
+    partial.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(partial, marker)
+    return folder
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("channel-analysis")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _read_marker(folder: Path) -> dict | None:
+    try:
+        content = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
+
+
+def is_prepared(folder: str | Path) -> bool:
+    """True when ``folder`` has a prepared source's marker (whether or not its files still match)."""
+    return Path(folder).is_dir() and (Path(folder) / MARKER).is_file()
+
+
+def read_prepared_source(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """A prepared folder → its tables, as validation gave them (index ``source_row``).
+
+    Raises :class:`~channel_analysis.errors.ChannelAnalysisError` naming the file when the
+    marker is unreadable, a file is missing, changed (checksum or row count) or unexpected.
+    """
+    folder = Path(folder)
+    content = _read_marker(folder)
+    if content is None or content.get("format") != PREPARED_FORMAT or not isinstance(content.get("tables"), dict):
+        raise ChannelAnalysisError(f"{folder / MARKER} is not a prepared-source marker this version can read")
+    entries = content["tables"]
+    listed = {entry.get("file") for entry in entries.values()}
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != MARKER)
+    if extra:
+        raise ChannelAnalysisError(f"prepared source {folder} holds files its marker does not list: {', '.join(extra)}")
+    tables = {}
+    for name, entry in entries.items():
+        if name not in schema.TABLES:
+            raise ChannelAnalysisError(f"prepared source {folder}: '{name}' is not a contract table")
+        path = folder / str(entry.get("file"))
+        if not path.is_file():
+            raise ChannelAnalysisError(f"prepared source {folder}: {path.name} is missing")
+        if _sha256(path) != entry.get("sha256"):
+            raise ChannelAnalysisError(f"prepared source {folder}: {path.name} changed since it was written (checksum)")
+        frame = pd.read_parquet(path).rename_axis("source_row")
+        if len(frame) != entry.get("rows"):
+            raise ChannelAnalysisError(f"prepared source {folder}: {path.name} has {len(frame)} rows, "
+                                       f"the marker says {entry.get('rows')}")
+        tables[name] = frame
+    missing = [t for t in schema.REQUIRED_TABLES if t not in tables]
+    if missing:
+        raise ChannelAnalysisError(f"prepared source {folder} lacks the required table(s) {', '.join(missing)}")
+    return {name: tables[name] for name in schema.TABLES if name in tables}
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """Validated tables and where they came from."""
+
+    location: str
+    tables: dict[str, pd.DataFrame]
+    prepared: bool  # read from a prepared folder (no validation needed)
+    rows_quarantined: int = 0  # rows validation set aside (0 for a prepared folder)
+
+
+def load_source(data: str | Path) -> LoadedSource:
+    """A prepared folder whose files match their marker → its tables, read directly; anything
+    else (or a prepared folder that does not match, with a :class:`PreparedSourceWarning`) →
+    ``read_source`` + ``validate_source``, as the command line does."""
+    if isinstance(data, (str, Path)) and "://" not in str(data) and is_prepared(data):
+        try:
+            return LoadedSource(str(data), read_prepared_source(data), prepared=True)
+        except ChannelAnalysisError as exc:
+            warnings.warn(f"{exc}; validating the folder as an ordinary source instead", PreparedSourceWarning,
+                          stacklevel=2)
+    from channel_analysis.io import read_source
+    from channel_analysis.validate import validate_source
+
+    validated = validate_source(read_source(data))
+    return LoadedSource(validated.location, validated.tables, prepared=False,
+                        rows_quarantined=validated.quarantined_total)
+
+
+# --------------------------------------------------------------------------- words and numbers
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value)) or pd.isna(value)
+
+
+def fmt_money(value: float, lang: str = "en") -> str:
+    """``¥1.2M`` (en) or ``¥120万`` (zh); under ten thousand in full, ``¥1,777``; ``—`` when missing."""
+    from channel_analysis.plots import compact_money
+
+    if _missing(value):
+        return "—"
+    if abs(value) < 1e4:
+        return (MINUS if value < 0 else "") + f"¥{abs(value):,.0f}"
+    return compact_money(float(value), "¥", lang).replace("-", MINUS)
+
+
+def fmt_count(value: float) -> str:
+    return "—" if _missing(value) else f"{value:,.0f}"
+
+
+def fmt_share(value: float, digits: int = 1) -> str:
+    return "—" if _missing(value) else f"{value:.{digits}%}"
+
+
+def _signed(text: str, value: float) -> str:
+    return ("+" if value > 0 else MINUS if value < 0 else "±") + text
+
+
+def fmt_change(now: float, before: float) -> str:
+    """Relative change ``+6%`` / ``−4%``; ``—`` when either is missing or ``before`` is 0."""
+    if _missing(now) or _missing(before) or before == 0:
+        return "—"
+    change = now / before - 1
+    return _signed(f"{abs(change):.0%}", round(change, 2))
+
+
+def fmt_points(now: float, before: float, lang: str = "en") -> str:
+    """Change of a share in percentage points: ``+3.1 pts`` / ``+3.1个百分点``."""
+    if _missing(now) or _missing(before):
+        return "—"
+    delta = round((now - before) * 100, 1)
+    return _signed(f"{abs(delta):.1f}", delta) + label("pts", lang)
+
+
+def fmt_delta(now: float, before: float) -> str:
+    """Change of a count: ``+3`` / ``−2`` / ``±0``."""
+    if _missing(now) or _missing(before):
+        return "—"
+    delta = now - before
+    return _signed(f"{abs(delta):,.0f}", delta)
+
+
+def fmt_p(p: float) -> str:
+    """A p-value as shown: ``0.07``, ``<0.001``."""
+    if _missing(p):
+        return "—"
+    return "<0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def fmt_month(month: str | pd.Period, lang: str = "en") -> str:
+    """``2026-09`` → ``Sep 2026`` or ``2026年9月``."""
+    p = pd.Period(month, freq="M")
+    return f"{p.year}年{p.month}月" if lang == "zh" else p.strftime("%b %Y")
+
+
+def fmt_value(metric: str, value: float, lang: str = "en") -> str:
+    """A KPI value as shown: money, share or count, by the metric."""
+    if metric in MONEY_METRICS:
+        return fmt_money(value, lang)
+    if metric in SHARE_METRICS:
+        return fmt_share(value)
+    return fmt_count(value)
+
+
+def fmt_metric_change(metric: str, now: float, before: float, lang: str = "en") -> str:
+    """Shares change in points, everything else relatively."""
+    return fmt_points(now, before, lang) if metric in SHARE_METRICS else fmt_change(now, before)
+
+
+def fmt_target(metric: str, target: float, lang: str = "en") -> str:
+    """``100%``, ``≤ 4%``; ``—`` without a target."""
+    if _missing(target):
+        return "—"
+    text = f"{target:.0%}"
+    return f"≤ {text}" if metric == "first_order_only_share" else text
+
+
+def sentence(key: str, lang: str, **values: Any) -> str:
+    """The sentence ``key`` of :mod:`~channel_analysis.labels` in ``lang``, filled with ``values``."""
+    return label(key, lang).format(**values)
+
+
+# --------------------------------------------------------------------------- the month
+
+
+@dataclass(eq=False)
+class MonthData:
+    """Validated tables as of report month M, and what the reports compute from them.
+
+    Computed once, on first use: ``panel`` (dealer × month as of M), ``kpis``, ``alerts``,
+    ``health`` of M and ``previous`` (the same three of M−1, a
+    :class:`~channel_analysis.monthly.MonthFigures`; None when the data start with M).
+    ``kpis_of(month)`` gives the KPIs of any earlier month.
+    """
+
+    location: str
+    tables: dict[str, pd.DataFrame]  # as of M: rows dated after M's last day are left out
+    month: Month
+    lang: str = "en"
+    settings: Settings = field(default_factory=Settings)
+    prepared: bool = False
+    rows_quarantined: int = 0
+    _kpis: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return f"MonthData({self.month.label}, {self.location}, lang={self.lang}, tables={list(self.tables)})"
+
+    # ---- basics
+
+    @property
+    def label(self) -> str:
+        """The report month, ``YYYY-MM``."""
+        return self.month.label
+
+    @property
+    def period(self) -> pd.Period:
+        return self.month.period
+
+    @property
+    def previous_label(self) -> str:
+        return (self.period - 1).strftime("%Y-%m")
+
+    @property
+    def year_ago_label(self) -> str:
+        return (self.period - 12).strftime("%Y-%m")
+
+    def has(self, *tables: str) -> bool:
+        """True when every table named is in the source."""
+        return all(t in self.tables for t in tables)
+
+    def text(self, key: str, **values: Any) -> str:
+        """A label or sentence in the report's language."""
+        return sentence(key, self.lang, **values) if values else label(key, self.lang)
+
+    @cached_property
+    def first_data_month(self) -> pd.Period:
+        """The month of the first order in the data (earlier months have no orders to compare)."""
+        dates = self.tables["orders"][schema.Orders.order_date]
+        return dates.min().to_period("M") if len(dates) else self.period
+
+    @cached_property
+    def managers(self) -> dict[str, str]:
+        """sales_manager_id → name (from ``sales_managers``; empty without it)."""
+        if "sales_managers" not in self.tables:
+            return {}
+        frame = self.tables["sales_managers"]
+        names = frame[schema.SalesManagers.name].fillna(frame[schema.SalesManagers.sales_manager_id])
+        return dict(zip(frame[schema.SalesManagers.sales_manager_id].astype(str), names.astype(str)))
+
+    def manager_name(self, manager_id: Any) -> str:
+        """The manager's name, else the id; empty for none."""
+        if _missing(manager_id) or manager_id == "":
+            return ""
+        return self.managers.get(str(manager_id), str(manager_id))
+
+    # ---- computed once
+
+    @cached_property
+    def panel(self) -> pd.DataFrame:
+        """The dealer × month panel as of M (``panel.dealer_month_panel``)."""
+        from channel_analysis.panel import dealer_month_panel
+
+        return dealer_month_panel(self.tables, as_of=self.label)
+
+    @cached_property
+    def _figures(self) -> dict[str, MonthFigures]:
+        months = [Month(self.previous_label), self.month]
+        try:
+            figures = month_figures(self.tables, months, settings=self.settings)
+        except KeyError:  # M−1 is before the first month with data
+            figures = month_figures(self.tables, [self.month], settings=self.settings)
+        for label_, fig in figures.items():
+            self._kpis.setdefault(label_, fig.kpis)
+        return figures
+
+    @property
+    def kpis(self) -> pd.DataFrame:
+        """The contract's KPIs of M (``kpis.csv``)."""
+        return self.kpis_of(self.label)
+
+    @property
+    def alerts(self) -> pd.DataFrame:
+        """The action list of M (``alerts.csv``), most urgent first."""
+        return self._figures[self.label].alerts
+
+    @property
+    def health(self) -> pd.DataFrame:
+        """Dealer health of M (``dealer_health.csv``)."""
+        return self._figures[self.label].health
+
+    @property
+    def previous(self) -> MonthFigures | None:
+        """KPIs, alerts and health of M−1; None when the data start with M."""
+        figures = self._figures.get(self.previous_label)
+        if figures is None:
+            return None
+        return MonthFigures(kpis=self.kpis_of(self.previous_label), alerts=figures.alerts, health=figures.health)
+
+    def kpis_of(self, month: str | pd.Period) -> pd.DataFrame:
+        """The contract's KPIs of ``month`` (M or earlier), as a run of that month writes them."""
+        from channel_analysis.metrics.kpis import monthly_kpis
+
+        key = pd.Period(month, freq="M").strftime("%Y-%m")
+        if key > self.label:
+            raise ParameterError(f"kpis_of({key}): the data are as of {self.label}; ask for {self.label} or earlier")
+        if key not in self._kpis:
+            m = Month(key)
+            self._kpis[key] = monthly_kpis(as_of(self.tables, m), as_of=key, settings=self.settings)
+        return self._kpis[key]
+
+    def kpi_history(self, months: int = 13) -> pd.DataFrame:
+        """The KPIs of the ``months`` months ending M, one frame (rows as in kpis.csv)."""
+        labels = [(self.period - k).strftime("%Y-%m") for k in reversed(range(months))]
+        return pd.concat([self.kpis_of(m) for m in labels], ignore_index=True)
+
+    def kpi(self, metric: str, month: str | pd.Period | None = None, *, scope: str = "network",
+            scope_id: str = "") -> float:
+        """One KPI value (NaN when empty): ``md.kpi("revenue")``, ``md.kpi("cac_t12", md.previous_label)``."""
+        frame = self.kpis_of(month or self.label)
+        rows = frame[(frame["metric"] == metric) & (frame["scope"] == scope) & (frame["scope_id"] == scope_id)]
+        if rows.empty:
+            raise KeyError(f"no KPI {metric!r} for {scope} {scope_id!r}")
+        value = rows["value"].iloc[0]
+        return float(value) if pd.notna(value) else math.nan
+
+    def kpi_target(self, metric: str) -> float:
+        rows = self.kpis[(self.kpis["metric"] == metric) & (self.kpis["scope"] == "network")]
+        return float(rows["target"].iloc[0]) if len(rows) and pd.notna(rows["target"].iloc[0]) else math.nan
+
+    # ---- what changed
+
+    def headline(self) -> pd.DataFrame:
+        """The network KPIs of M against M−1 and against the same month last year: metric,
+        value, previous, change_previous, last_year, change_last_year, kind.
+
+        ``kind`` is ``money``, ``share`` or ``count``; a share's changes are differences
+        (0.031 = 3.1 points), the others' relative changes (−0.04 = −4%); empty where a
+        month has no value or lies before the data.
+        """
+        start = self.first_data_month
+        rows = []
+        for metric in self.kpis.loc[self.kpis["scope"] == "network", "metric"]:
+            value = self.kpi(metric)
+            previous = self.kpi(metric, self.previous_label) if self.period - 1 >= start else math.nan
+            last_year = self.kpi(metric, self.year_ago_label) if self.period - 12 >= start else math.nan
+            kind = "money" if metric in MONEY_METRICS else "share" if metric in SHARE_METRICS else "count"
+            rows.append((metric, value, previous, _change(kind, value, previous), last_year,
+                         _change(kind, value, last_year), kind))
+        columns = ["metric", "value", "previous", "change_previous", "last_year", "change_last_year", "kind"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def changes_summary(self, topic: str) -> list[str]:
+        """Short sentences for the summary box of a report (``dealer_health``,
+        ``acquisition_vs_retention``, ``sales_managers``, ``service_flow``, ``events``),
+        in the report's language: what changed since last month."""
+        topic = _TOPIC_ALIASES.get(topic, topic)
+        builders = {
+            "dealer_health": _summary_dealer_health,
+            "acquisition_vs_retention": _summary_costs,
+            "sales_managers": _summary_managers,
+            "service_flow": _summary_service,
+            "events": _summary_events,
+        }
+        if topic not in builders:
+            raise ParameterError(f"changes_summary: unknown topic {topic!r}; use one of {', '.join(TOPICS)}")
+        lines = [line for line in builders[topic](self) if line]
+        return lines or [self.text("sum.nothing")]
+
+
+def _change(kind: str, now: float, before: float) -> float:
+    if _missing(now) or _missing(before):
+        return math.nan
+    if kind == "share":
+        return now - before
+    return now / before - 1 if before else math.nan
+
+
+def month_data(data: str | Path, month: str, *, lang: str = "en", settings: Settings | None = None) -> MonthData:
+    """A source (prepared folder, folder of files, database file or URL) and a report month →
+    :class:`MonthData`: the validated tables as of the month's last day, ready for the reports.
+
+    A prepared folder (:func:`write_prepared_source`) is read directly when its files match
+    their checksums; otherwise the source is read and validated (rows breaking a rule are left
+    out, as in a run). Raises ParameterError for a bad month or language, SourceError when the
+    source cannot be used.
+    """
+    m = Month.parse(month)
+    try:
+        check_lang(lang)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from None
+    loaded = load_source(data)
+    return MonthData(
+        location=loaded.location,
+        tables=as_of(loaded.tables, m),
+        month=m,
+        lang=lang,
+        settings=settings or Settings(),
+        prepared=loaded.prepared,
+        rows_quarantined=loaded.rows_quarantined,
+    )
+
+
+# --------------------------------------------------------------------------- summaries per topic
+
+
+def _summary_dealer_health(md: MonthData) -> list[str]:
+    lang, lines = md.lang, []
+    health, previous = md.health, md.previous
+    at_risk = set(health.loc[health["status"] == "at_risk", "dealer_id"])
+    if previous is not None:
+        before = set(previous.health.loc[previous.health["status"] == "at_risk", "dealer_id"])
+        lines.append(md.text("sum.at_risk", now=len(at_risk), prev=len(before), new=len(at_risk - before)))
+        high = int((md.alerts["severity"] == "high").sum())
+        lines.append(md.text("sum.alerts", n=len(md.alerts), high=high, prev=len(previous.alerts)))
+    else:
+        lines.append(md.text("sum.at_risk_first", now=len(at_risk)))
+    revenue = md.kpi("revenue")
+    lines.append(md.text(
+        "sum.revenue", value=fmt_money(revenue, lang),
+        vs_prev=fmt_change(revenue, _kpi_or_nan(md, "revenue", md.previous_label)),
+        prev_month=fmt_month(md.previous_label, lang),
+        vs_year=fmt_change(revenue, _kpi_or_nan(md, "revenue", md.year_ago_label)),
+    ))
+    now, before = md.kpi("dealers_in_network"), _kpi_or_nan(md, "dealers_in_network", md.previous_label)
+    lines.append(md.text("sum.network", n=fmt_count(now), delta=fmt_delta(now, before),
+                         lost=fmt_count(md.kpi("dealers_lost_t12"))))
+    in_network = health[health["status"] != "lost"]["health_score"]
+    if previous is not None and len(in_network):
+        prev_scores = previous.health[previous.health["status"] != "lost"]["health_score"]
+        lines.append(md.text("sum.health_median", now=f"{in_network.median():.0f}",
+                             prev=f"{prev_scores.median():.0f}" if len(prev_scores) else "—"))
+    return lines
+
+
+def _kpi_or_nan(md: MonthData, metric: str, month: str) -> float:
+    """The KPI of ``month``, NaN when that month lies before the data."""
+    if pd.Period(month, freq="M") < md.first_data_month:
+        return math.nan
+    return md.kpi(metric, month)
+
+
+def _summary_costs(md: MonthData) -> list[str]:
+    lang, lines, prev = md.lang, [], md.previous_label
+    if md.has("expenses"):
+        cac, keep = md.kpi("cac_t12"), md.kpi("retention_cost_per_dealer_t12")
+        lines.append(md.text("sum.cac", value=fmt_money(cac, lang),
+                             vs_prev=fmt_change(cac, _kpi_or_nan(md, "cac_t12", prev))))
+        lines.append(md.text("sum.retention_cost", value=fmt_money(keep, lang),
+                             vs_prev=fmt_change(keep, _kpi_or_nan(md, "retention_cost_per_dealer_t12", prev))))
+        if not (_missing(cac) or _missing(keep)) and keep > 0:
+            lines.append(md.text("sum.ratio", ratio=f"{cac / keep:,.1f}".removesuffix(".0")))
+    else:
+        lines.append(md.text("no_table", table=label("expenses", lang)))
+    signed = md.kpi("dealers_signed_t12")
+    line = md.text("sum.signed", n=fmt_count(signed), prev=fmt_count(_kpi_or_nan(md, "dealers_signed_t12", prev)))
+    if md.has("prospects"):
+        conversion = md.kpi("prospect_conversion_t12")
+        line += md.text("sum.conversion", value=fmt_share(conversion),
+                        pts=fmt_points(conversion, _kpi_or_nan(md, "prospect_conversion_t12", prev), lang))
+    lines.append(line)
+    return lines
+
+
+def _summary_managers(md: MonthData) -> list[str]:
+    from channel_analysis.metrics.scorecard import RULES, rule_breakers, sales_manager_scorecard
+
+    lang, lines = md.lang, []
+    if not md.has("interactions"):
+        lines.append(md.text("no_table", table=label("interactions", lang)))
+    for metric in RULES.values():
+        value = md.kpi(metric)
+        if _missing(value):
+            continue
+        lines.append(md.text("sum.rule", metric=label(metric, lang), value=fmt_share(value),
+                             target=fmt_target(metric, md.kpi_target(metric), lang),
+                             pts=fmt_points(value, _kpi_or_nan(md, metric, md.previous_label), lang)))
+    card = sales_manager_scorecard(md.tables, as_of=md.label, settings=md.settings, kpis=md.kpis)
+    if len(card):
+        applicable = card[list(RULES.values())].notna().sum(axis=1)
+        all_met = int(((card["rules_met"] == applicable) & (applicable > 0)).sum())
+        prev_text = "—"
+        if md.period - 1 >= md.first_data_month:
+            prev_card = sales_manager_scorecard(md.tables, as_of=md.previous_label, settings=md.settings,
+                                                kpis=md.kpis_of(md.previous_label))
+            prev_applicable = prev_card[list(RULES.values())].notna().sum(axis=1)
+            prev_text = fmt_count(((prev_card["rules_met"] == prev_applicable) & (prev_applicable > 0)).sum())
+        lines.append(md.text("sum.all_rules", k=all_met, n=len(card), prev=prev_text))
+        breakers = rule_breakers(md.tables, as_of=md.label, settings=md.settings)
+        lines.append(md.text("sum.breakers", n=fmt_count(breakers["dealer_id"].nunique())))
+    return lines
+
+
+def _summary_service(md: MonthData) -> list[str]:
+    from channel_analysis.metrics.service import service_levels, slowest_departments
+
+    lang, prev = md.lang, md.previous_label
+    if not md.has("service_requests"):
+        return [md.text("no_table", table=label("service_requests", lang))]
+    lines = []
+    sla = md.kpi("sla_compliance")
+    lines.append(md.text("sum.sla", value=fmt_share(sla), target=fmt_target("sla_compliance", md.kpi_target(
+        "sla_compliance"), lang), pts=fmt_points(sla, _kpi_or_nan(md, "sla_compliance", prev), lang)))
+    requests = md.tables["service_requests"]
+    now = service_levels(requests, as_of=md.label, by=None, settings=md.settings)
+    before = service_levels(requests, as_of=prev, by=None, settings=md.settings)
+    lines.append(md.text("sum.requests", n=fmt_count(now["opened"].iloc[0]),
+                         vs_prev=fmt_change(now["opened"].iloc[0], before["opened"].iloc[0]),
+                         backlog=fmt_count(now["backlog"].iloc[0])))
+    lines.append(md.text("sum.complaints", n=fmt_count(md.kpi("complaints")),
+                         prev=fmt_count(_kpi_or_nan(md, "complaints", prev))))
+    via = md.kpi("via_sales_manager_share")
+    lines.append(md.text("sum.via", value=fmt_share(via),
+                         pts=fmt_points(via, _kpi_or_nan(md, "via_sales_manager_share", prev), lang)))
+    if schema.ServiceRequests.department not in requests:
+        return lines
+    slow = slowest_departments(requests, as_of=md.label, settings=md.settings)
+    slow = slow[slow["sla_compliance"].notna()]
+    if len(slow):
+        worst = slow.iloc[0]
+        lines.append(md.text("sum.slowest", dept=worst["department"], value=fmt_share(worst["sla_compliance"])))
+    return lines
+
+
+def _summary_events(md: MonthData) -> list[str]:
+    from channel_analysis.metrics.events import event_cost_by_kind, event_costs
+
+    lang = md.lang
+    if not md.has("events", "event_attendance"):
+        return [md.text("no_table", table=label("events", lang))]
+    cost = md.kpi("event_cost_per_attendee_t12")
+    lines = [md.text("sum.event_cost", value=fmt_money(cost, lang),
+                     vs_prev=fmt_change(cost, _kpi_or_nan(md, "event_cost_per_attendee_t12", md.previous_label)))]
+    held = event_costs(md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    this_month = int((held[schema.Events.held_on].dt.to_period("M") == md.period).sum())
+    lines.append(md.text("sum.events_held", events=len(held), attendees=fmt_count(held["attendees"].sum()),
+                         month_events=this_month))
+    kinds = event_cost_by_kind(md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    kinds = kinds[kinds["cost_per_attendee"].notna()]
+    if len(kinds):
+        top = kinds.sort_values("cost_per_attendee", ascending=False).iloc[0]
+        lines.append(md.text("sum.priciest_kind", kind=label(top["kind"], lang),
+                             value=fmt_money(top["cost_per_attendee"], lang)))
+    return lines
+
+
+# --------------------------------------------------------------------------- series for charts
+
+
+def alert_series(md: MonthData, dealer_id: str, *, months: int = 24) -> pd.DataFrame:
+    """One dealer's orders in the 3 months to each month of the ``months`` ending M (longer when
+    its reference year lies further back) against its expectation and band: the control chart
+    of an alert (see :func:`~channel_analysis.early_warning.series.order_control_series`). A
+    dealer that stopped ordering (``purchase_stop``) is judged against the year up to its last
+    order."""
+    from channel_analysis.early_warning.series import order_control_series
+
+    reference_end = None
+    stopped = md.alerts[(md.alerts["dealer_id"] == dealer_id) & (md.alerts["alert"] == "purchase_stop")]
+    if len(stopped):  # judge the silence against the year before it, not against itself
+        rows = md.panel[(md.panel[schema.Panel.dealer_id] == dealer_id) & (md.panel[schema.Panel.order_count] > 0)]
+        if len(rows):
+            reference_end = rows[schema.Panel.month].max().to_period("M")
+    return order_control_series(md.panel, dealer_id, as_of=md.label, months=months, reference_end=reference_end)

@@ -1,0 +1,84 @@
+"""What every section shares: its heading and explanation, the missing-table line, figures."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from channel_analysis import schema
+from channel_analysis.errors import ChannelAnalysisError
+from channel_analysis.plots import PALETTE
+from channel_analysis.labels import has_label, label
+from channel_analysis.report import show_figure, show_heading, show_table, show_text
+from channel_analysis.report_data import MonthData
+
+__all__ = ["section", "figure", "show_figure", "show_table", "show_text", "note", "prefixed", "in_order",
+           "colours_of"]
+
+# one colour per code, the same in every chart of every report
+_COLOURS = {
+    **{code: PALETTE[k % len(PALETTE)] for k, code in enumerate(schema.EXPENSE_CATEGORIES)},
+    **{code: PALETTE[k % len(PALETTE)] for k, code in enumerate(schema.EVENT_KINDS)},
+    **{code: PALETTE[k % len(PALETTE)] for k, code in enumerate(schema.PROCESSES)},
+}
+
+
+def section(key: str, *, needs: Sequence[str] = (), level: int = 2) -> Callable:
+    """Decorate a section ``fn(md, ...)``: show heading ``h.<key>`` and, when there is one, the
+    explanation ``t.<key>``; then run it, unless a table in ``needs`` is missing (one line says
+    so) or its figures cannot be computed on these data (one line says why). Returns None, so
+    a notebook cell shows nothing but the section."""
+
+    def wrap(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def run(md: MonthData, *args, **kwargs) -> None:
+            show_heading(md.text(f"h.{key}"), level)
+            if has_label(f"t.{key}"):
+                show_text(md.text(f"t.{key}"))
+            missing = [t for t in needs if t not in md.tables]
+            if missing:
+                note(md, "no_table", table=", ".join(label(t, md.lang) for t in missing))
+                return None
+            try:
+                fn(md, *args, **kwargs)
+            except ChannelAnalysisError as exc:  # e.g. too few dealers for a model: say so, go on
+                note(md, "cannot_compute", reason=str(exc))
+            return None
+
+        run.section_key = key
+        return run
+
+    return wrap
+
+
+def note(md: MonthData, key: str, **values) -> None:
+    """A muted line (a caveat, an assumption, why something is missing) in the report's language."""
+    show_text(md.text(key, **values), note=True)
+
+
+def figure(width: float = 8.0, height: float = 4.0, *, ncols: int = 1, nrows: int = 1, **kwargs):
+    """A new figure and its axes (one Axes, or an array for several)."""
+    return plt.subplots(nrows, ncols, figsize=(width, height), **kwargs)
+
+
+def prefixed(values: pd.Series, prefix: str) -> pd.Series:
+    """Codes → label keys with a prefix (``support`` → ``cat.support``), for codes whose plain
+    key means something else elsewhere."""
+    return prefix + values.astype(str)
+
+
+def in_order(frame: pd.DataFrame, column: str, order: Sequence[str]) -> pd.DataFrame:
+    """Rows sorted by ``column`` in the given order of codes (unknown codes last)."""
+    rank = {code: k for k, code in enumerate(order)}
+    return frame.assign(_o=frame[column].map(rank).fillna(len(rank))).sort_values("_o", kind="stable").drop(
+        columns="_o"
+    )
+
+
+def colours_of(codes: Sequence[str], prefix: str = "") -> list[str]:
+    """The fixed colour of each code (expense category, event kind, process step), in order;
+    ``prefix`` is stripped first (``cat.travel`` → ``travel``)."""
+    return [_COLOURS.get(str(code).removeprefix(prefix), PALETTE[5]) for code in codes]

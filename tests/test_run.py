@@ -1,0 +1,212 @@
+"""The monthly run as a scheduler sees it: what is published, and what a failure leaves.
+
+The real report notebooks are exercised in test_notebooks.py; here the run's
+machinery is tested with one-cell stand-ins that follow the same conventions,
+so that each failure path costs one kernel start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from channel_analysis import monthly
+from channel_analysis.cli import main
+from channel_analysis.early_warning import ALERT_COLUMNS
+from channel_analysis.synthetic import write_demo_data
+
+PARAMETERS = (
+    'data: str = "../data/demo"  # data source\n'
+    'month: str = "2026-10"  # report month, YYYY-MM\n'
+    'lang: str = "en"  # en or zh'
+)
+FINISH = "from channel_analysis.report import report_finished\nreport_finished()"
+CONTRACT_FILES = {
+    "index.html", "dealer_health.html", "acquisition_vs_retention.html", "sales_managers.html",
+    "service_flow.html", "events.html", "alerts.csv", "alerts.xlsx", "dealer_health.csv", "kpis.csv",
+    "data_quality.csv", "manifest.json", "notebooks",
+}
+
+
+def stand_in(folder: Path, name: str, body: str = "print(month, lang)") -> None:
+    cells = [new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}), new_code_cell(body), new_code_cell(FINISH)]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("world") / "src"
+    write_demo_data(data, dealers=120, start="2024-01", end="2025-12", seed=3)
+    return data
+
+
+@pytest.fixture
+def notebooks(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for name in monthly.REPORTS:
+        stand_in(folder, name)
+    monkeypatch.setattr(monthly, "NOTEBOOKS", folder)
+    return folder
+
+
+def run(world: Path, out: Path, *extra: str) -> int:
+    return main(["run", "--data", str(world), "--month", "2025-12", "--out", str(out), *extra])
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_run_publishes_every_contract_file_and_the_counts_reconcile(world, notebooks, tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert run(world, out) == 0
+    month = out / "2025-12"
+    assert CONTRACT_FILES <= {p.name for p in month.iterdir()}
+    assert "published" in capsys.readouterr().out
+    quality = pd.read_csv(month / "data_quality.csv")
+    assert (quality.rows_read == quality.rows_accepted + quality.rows_quarantined).all()
+    manifest = json.loads((month / "manifest.json").read_text())
+    assert manifest["parameters"]["month"] == "2025-12"
+    assert set(manifest["input_checksums"]) >= {"dealers.csv", "orders.csv"}
+    assert manifest["row_counts"]["orders"]["rows_read"] == quality.set_index("table").loc["orders", "rows_read"]
+    alerts = pd.read_csv(month / "alerts.csv", dtype=str)
+    assert list(alerts.columns) == ALERT_COLUMNS
+    dealers = pd.read_csv(world / "dealers.csv", dtype=str)
+    assert set(alerts.dealer_id) <= set(dealers.dealer_id)
+    health = pd.read_csv(month / "dealer_health.csv")
+    assert health.health_score.between(0, 100).all()
+    index = (month / "index.html").read_text(encoding="utf-8")
+    for report in monthly.REPORTS:
+        assert f'href="{report}.html"' in index
+    # nothing but the publication is left behind
+    assert not any((out / ".staging").iterdir())
+
+
+def test_a_rerun_gives_byte_identical_csvs(world, notebooks, tmp_path):
+    out = tmp_path / "reports"
+    assert run(world, out) == 0
+    first = {k: v for k, v in snapshot(out / "2025-12").items() if k.endswith(".csv")}
+    assert run(world, out) == 0
+    second = {k: v for k, v in snapshot(out / "2025-12").items() if k.endswith(".csv")}
+    assert first == second and len(first) >= 4
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("raise ValueError('boom in the cell')", "boom in the cell"),
+        ("import sys\nsys.exit(0)", "stopped before its end"),
+        ("import os\nos.kill(os.getpid(), 9)", "kernel"),
+    ],
+    ids=["cell raises", "sys.exit(0)", "kernel killed"],
+)
+def test_a_failed_report_keeps_the_previous_publication(world, notebooks, tmp_path, capsys, body, words):
+    out = tmp_path / "reports"
+    assert run(world, out) == 0
+    before = snapshot(out / "2025-12")
+    stand_in(notebooks, "service_flow", body)
+    assert run(world, out) == 1
+    err = capsys.readouterr().err
+    assert "service_flow" in err and words.lower() in err.lower()
+    assert "Traceback" not in err
+    assert ".failed" in err  # the message points at the kept notebook, not the vanished staging folder
+    assert snapshot(out / "2025-12") == before
+    failed = list((out / ".failed").iterdir())
+    assert len(failed) == 1 and (failed[0] / "notebooks" / "service_flow.ipynb").exists()
+
+
+def test_an_unusable_source_publishes_nothing(world, notebooks, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "dealers.csv").write_text((world / "dealers.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "reports"
+    assert run(broken, out) == 2
+    assert "orders" in capsys.readouterr().err
+    assert not (out / "2025-12").exists()
+
+
+def test_strict_stops_on_a_quarantined_row(world, notebooks, tmp_path, capsys):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for f in world.iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    with open(bad / "orders.csv", "a", encoding="utf-8") as fh:
+        fh.write("X1,NOPE,2025-01-01,100,1,parts\n")
+    out = tmp_path / "reports"
+    assert run(bad, out, "--strict") == 2
+    assert "quarantined" in capsys.readouterr().err
+    assert not (out / "2025-12").exists()
+    assert run(bad, out) == 0  # without --strict the row is set aside and the month published
+    assert (out / "2025-12" / "quarantine" / "orders.csv").exists()
+
+
+def test_a_held_lock_refuses_a_second_run(world, notebooks, tmp_path, capsys):
+    out = tmp_path / "reports"
+    out.mkdir()
+    (out / ".2025-12.lock").write_text(str(os.getppid()))  # a live process holds it
+    assert run(world, out) == 1
+    assert "in progress" in capsys.readouterr().err
+    (out / ".2025-12.lock").write_text("999999999")  # a dead one: taken over
+    assert run(world, out) == 0
+
+
+def test_the_log_file_records_the_steps(world, notebooks, tmp_path):
+    log = tmp_path / "run.log"
+    assert run(world, tmp_path / "reports", "--log", str(log)) == 0
+    text = log.read_text(encoding="utf-8")
+    assert "validating" in text and "report dealer_health" in text and "published" in text
+
+
+def test_backtest_writes_the_same_tables_as_a_run(world, notebooks, tmp_path):
+    assert run(world, tmp_path / "reports") == 0
+    assert main(["backtest", "--data", str(world), "--months", "2025-11..2025-12", "--out", str(tmp_path / "bt")]) == 0
+    for name in ("kpis.csv", "alerts.csv", "dealer_health.csv"):
+        assert (tmp_path / "bt" / "2025-12" / name).read_bytes() == (tmp_path / "reports" / "2025-12" / name).read_bytes()
+    assert (tmp_path / "bt" / "2025-11" / "kpis.csv").exists()
+
+
+@pytest.fixture
+def pg_world(pg_server, world, monkeypatch) -> str:
+    """The small demo world loaded into its own PostgreSQL database; URL without the password."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from channel_analysis.io import read_source
+
+    with psycopg.connect(pg_server.url, password=pg_server.password, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS run_world")
+        con.execute("CREATE DATABASE run_world")
+    url = pg_server.url.rsplit("/", 1)[0] + "/run_world"
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"),
+                              connect_args={"password": pg_server.password})
+    with engine.begin() as con:
+        for name, raw in read_source(world).tables.items():
+            raw.frame.to_sql(name, con, index=False)
+    engine.dispose()
+    return url
+
+
+@pytest.mark.postgres
+def test_no_password_in_any_output(pg_server, pg_world, notebooks, tmp_path, monkeypatch):
+    # once from the environment, once (discouraged) inside the URL: neither may leak
+    monkeypatch.setenv("PGPASSWORD", pg_server.password)
+    out, log = tmp_path / "reports", tmp_path / "run.log"
+    assert main(["run", "--data", pg_world, "--month", "2025-12", "--out", str(out), "--log", str(log)]) == 0
+    monkeypatch.delenv("PGPASSWORD")
+    with_password = pg_world.replace("@", f":{pg_server.password}@", 1)
+    assert main(["run", "--data", with_password, "--month", "2025-12", "--out", str(out), "--log", str(log)]) == 0
+    secret = pg_server.password.encode()
+    files = [p for p in out.rglob("*") if p.is_file()] + [log]
+    assert len(files) > 10
+    leaks = [str(p) for p in files if secret in p.read_bytes()]
+    assert leaks == []
+    assert b"***" in (out / "2025-12" / "manifest.json").read_bytes()
