@@ -6,7 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := data/demo
-MONTH  ?= 2026-10
+# the latest complete month
+MONTH  ?= $(shell $(PYTHON) -c 'import datetime as d; t = d.date.today().replace(day=1) - d.timedelta(days=1); print(t.strftime("%Y-%m"))')
 OUT    ?= reports
 PYTEST_ARGS ?= -n 2
 

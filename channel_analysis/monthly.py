@@ -8,7 +8,6 @@ staging folder and published only when the whole run succeeded (see
 from __future__ import annotations
 
 import hashlib
-import html
 import platform
 import shutil
 import subprocess
@@ -103,30 +102,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _index_html(month: Month, kpis: pd.DataFrame, quality: pd.DataFrame, files: list[str]) -> str:
-    network = kpis[kpis["scope"] == "network"]
-    rows = "".join(
-        f"<tr><td>{html.escape(r.metric)}</td><td>{'' if pd.isna(r.value) else f'{r.value:,.4g}'}</td></tr>"
-        for r in network.itertuples()
-    )
-    dq = "".join(
-        f"<tr><td>{html.escape(r.table)}</td><td>{r.rows_read:,}</td><td>{r.rows_accepted:,}</td>"
-        f"<td>{r.rows_quarantined:,}</td></tr>"
-        for r in quality.itertuples()
-    )
-    links = "".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in files)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Dealer network {month.label}</title>
-<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;max-width:60em}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}
-td:first-child{{text-align:left}}</style></head>
-<body><h1>Dealer network — {month.label}</h1>
-<h2>Headline figures</h2><table><tr><th>metric</th><th>value</th></tr>{rows}</table>
-<h2>Data quality</h2><table><tr><th>table</th><th>read</th><th>accepted</th><th>quarantined</th></tr>{dq}</table>
-<h2>Files</h2><ul>{links}</ul></body></html>
-"""
-
-
 @dataclass
 class MonthFigures:
     """What every run of a month computes: the contract's three tables."""
@@ -192,21 +167,34 @@ def backtest(data: str, months: str, out: str | Path, *, settings: Settings | No
 
 
 REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
+LANDING = "index"  # notebooks/index.ipynb → index.html, executed last
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _landing_title(m: Month, lang: str) -> str:
+    from channel_analysis.labels import label
+
+    return f"{label('index_title', lang)} — {m.label}"
+
+
+def _page(name: str, prepared: Path, m: Month, lang: str, staging: Path, work: Path, *, title: str) -> None:
+    """Execute ``notebooks/<name>.ipynb`` on the prepared source; export it as ``<name>.html``."""
+    from channel_analysis.report import execute_report, export_html
+
+    executed = staging / "notebooks" / f"{name}.ipynb"
+    executed.parent.mkdir(exist_ok=True)
+    parameters = {"data": str(prepared), "month": m.label, "lang": lang}
+    execute_report(NOTEBOOKS / f"{name}.ipynb", parameters, workdir=work, output_notebook=executed)
+    export_html(executed, staging / f"{name}.html", title=title, lang=lang)
 
 
 def _reports(prepared: Path, m: Month, lang: str, staging: Path, work: Path, progress) -> None:
     """Execute each report notebook on the prepared source and export it as HTML into ``staging``."""
     from channel_analysis.labels import label
-    from channel_analysis.report import execute_report, export_html
 
     for name in REPORTS:
         progress(f"report {name}")
-        executed = staging / "notebooks" / f"{name}.ipynb"
-        executed.parent.mkdir(exist_ok=True)
-        parameters = {"data": str(prepared), "month": m.label, "lang": lang}
-        execute_report(NOTEBOOKS / f"{name}.ipynb", parameters, workdir=work, output_notebook=executed)
-        export_html(executed, staging / f"{name}.html", title=f"{label(name, lang)} — {m.label}", lang=lang)
+        _page(name, prepared, m, lang, staging, work, title=f"{label(name, lang)} — {m.label}")
 
 
 def _with_previous(tables: dict[str, pd.DataFrame], m: Month) -> list[Month]:
@@ -269,11 +257,10 @@ def run_month(
             write_month_tables(figures, staging)
             progress("management deck")
             _deck(validated.tables, m, settings, all_figures, staging, lang=lang, template=deck_template)
-            prepared = write_prepared_source(validated.tables, work / "source")
+            prepared = write_prepared_source(validated.tables, work / "source", quality=quality)
             _reports(prepared, m, lang, staging, work, progress)
             progress("landing page")
-            files = sorted(p.name for p in staging.iterdir()) + ["manifest.json"]
-            (staging / "index.html").write_text(_index_html(m, figures.kpis, quality, files), encoding="utf-8")
+            _page(LANDING, prepared, m, lang, staging, work, title=_landing_title(m, lang))
             publish.write_json(
                 staging / "manifest.json",
                 {

@@ -406,6 +406,18 @@ def show_text(text: str, *, note: bool = False) -> None:
     _display_escaped(f'<p class="ca-{"note" if note else "text"}" style="{style}">{html.escape(str(text))}</p>')
 
 
+def show_links(links: Sequence[tuple[str, str, str]]) -> None:
+    """A list of links ``(text, href, note)`` to files beside the page; every part escaped, and only
+    plain relative file names are linked (nothing that could leave the folder or run a script)."""
+    items = []
+    for text, href, note in links:
+        if "/" in href or "\\" in href or ":" in href or href.startswith("."):
+            raise ValueError(f"not a file beside the page: {href!r}")
+        extra = f' <span style="color:#5b6675">— {html.escape(str(note))}</span>' if note else ""
+        items.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(str(text))}</a>{extra}</li>')
+    _display_escaped(f'<ul class="ca-links" style="line-height:1.8">{"".join(items)}</ul>')
+
+
 def show_figure(fig) -> None:
     """Display a matplotlib figure here (not at the end of the cell) and close it, so it shows once."""
     import matplotlib.pyplot as plt

@@ -61,7 +61,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_prepared_source(tables: dict[str, pd.DataFrame], folder: str | Path) -> Path:
+def write_prepared_source(
+    tables: dict[str, pd.DataFrame], folder: str | Path, *, quality: pd.DataFrame | None = None
+) -> Path:
     """validated tables → ``folder`` with ``<table>.parquet`` per table and the marker ``.validated.json``;
     returns ``folder``.
 
@@ -101,6 +103,8 @@ def write_prepared_source(tables: dict[str, pd.DataFrame], folder: str | Path) -
         frame[columns].rename_axis(None).to_parquet(path, index=True)
         entries[name] = {"file": path.name, "rows": len(frame), "sha256": _sha256(path)}
     content = {"format": PREPARED_FORMAT, "written_by": f"channel-analysis {_version()}", "tables": entries}
+    if quality is not None:
+        content["quality"] = json.loads(quality.to_json(orient="records"))
     partial = folder / (MARKER + ".partial")
     partial.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, marker)
@@ -172,6 +176,7 @@ class LoadedSource:
     tables: dict[str, pd.DataFrame]
     prepared: bool  # read from a prepared folder (no validation needed)
     rows_quarantined: int = 0  # rows validation set aside (0 for a prepared folder)
+    quality: pd.DataFrame | None = None  # rows read, accepted, quarantined per table, when known
 
 
 def load_source(data: str | Path) -> LoadedSource:
@@ -180,16 +185,22 @@ def load_source(data: str | Path) -> LoadedSource:
     ``read_source`` + ``validate_source``, as the command line does."""
     if isinstance(data, (str, Path)) and "://" not in str(data) and is_prepared(data):
         try:
-            return LoadedSource(str(data), read_prepared_source(data), prepared=True)
+            tables = read_prepared_source(data)
+            quality = (_read_marker(Path(data)) or {}).get("quality")
+            quality = pd.DataFrame(quality) if quality else None
+            rows = int(quality["rows_quarantined"].sum()) if quality is not None else 0
+            return LoadedSource(str(data), tables, prepared=True, rows_quarantined=rows, quality=quality)
         except ChannelAnalysisError as exc:
             warnings.warn(f"{exc}; validating the folder as an ordinary source instead", PreparedSourceWarning,
                           stacklevel=2)
     from channel_analysis.io import read_source
     from channel_analysis.validate import validate_source
 
+    from channel_analysis.validate import data_quality
+
     validated = validate_source(read_source(data))
     return LoadedSource(validated.location, validated.tables, prepared=False,
-                        rows_quarantined=validated.quarantined_total)
+                        rows_quarantined=validated.quarantined_total, quality=data_quality(validated))
 
 
 # --------------------------------------------------------------------------- words and numbers
@@ -306,7 +317,14 @@ class MonthData:
     settings: Settings = field(default_factory=Settings)
     prepared: bool = False
     rows_quarantined: int = 0
+    data_quality: pd.DataFrame | None = None  # per table: rows read, accepted, quarantined
     _kpis: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def quality(self) -> pd.DataFrame:
+        """Per table: rows read, accepted and quarantined (accepted rows only when not known)."""
+        if self.data_quality is not None:
+            return self.data_quality[["table", "rows_read", "rows_accepted", "rows_quarantined"]]
+        return pd.DataFrame({"table": list(self.tables), "rows_accepted": [len(t) for t in self.tables.values()]})
 
     def __repr__(self) -> str:
         return f"MonthData({self.month.label}, {self.location}, lang={self.lang}, tables={list(self.tables)})"
@@ -504,6 +522,7 @@ def month_data(data: str | Path, month: str, *, lang: str = "en", settings: Sett
         settings=settings or Settings(),
         prepared=loaded.prepared,
         rows_quarantined=loaded.rows_quarantined,
+        data_quality=loaded.quality,
     )
 
 

@@ -17,6 +17,7 @@ from channel_analysis.report import Parameter, execute_report, export_html, exte
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
+PAGES = (*REPORTS, "index")  # the reports and the landing page follow the same conventions
 PARAMETERS = {
     "data": Parameter("str", "../data/demo",
                       "data source: folder, database file or URL (password from the environment)"),
@@ -40,7 +41,7 @@ def _code(nb) -> list:
 
 
 def test_the_five_reports_and_the_analysts_notebook_are_there():
-    assert ALL == sorted([f"{name}.ipynb" for name in REPORTS] + ["explore.ipynb"])
+    assert ALL == sorted([f"{name}.ipynb" for name in PAGES] + ["explore.ipynb"])
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -61,7 +62,7 @@ def test_stored_without_outputs_or_execution_counts(name):
     assert "papermill" not in nb.metadata and "widgets" not in nb.metadata
 
 
-@pytest.mark.parametrize("name", [f"{r}.ipynb" for r in REPORTS])
+@pytest.mark.parametrize("name", [f"{r}.ipynb" for r in PAGES])
 def test_report_notebooks_are_thin(name):
     """No definitions, lambdas or loops; one call per section; markdown notes stay out of the page
     (headings come from the library in the report's language); the sentinel last."""
@@ -78,7 +79,7 @@ def test_report_notebooks_are_thin(name):
     assert all(re.fullmatch(r"report\.\w+\(md\)", s) for s in sections), sections
 
 
-@pytest.mark.parametrize("name", REPORTS)
+@pytest.mark.parametrize("name", PAGES)
 def test_every_section_of_the_library_is_in_its_notebook_once(name):
     module = import_module(f"channel_analysis.sections.{name}")
     called = [re.fullmatch(r"report\.(\w+)\(md\)", c.source)[1] for c in _code(_read(f"{name}.ipynb"))[3:-1]]
