@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import re
 import shutil
 import subprocess
 import time
@@ -39,11 +40,7 @@ class Month:
 
     @classmethod
     def parse(cls, value: str) -> "Month":
-        try:
-            period = pd.Period(value, freq="M")
-        except (ValueError, TypeError):
-            raise ParameterError(f"month '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10") from None
-        if period.strftime("%Y-%m") != value:
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
             raise ParameterError(f"month '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10")
         return cls(value)
 

@@ -207,3 +207,13 @@ def test_no_password_in_any_output(pg_server, pg_world, notebooks, tmp_path, mon
     leaks = [str(p) for p in files if secret in p.read_bytes()]
     assert leaks == []
     assert b"***" in (out / "2025-12" / "manifest.json").read_bytes()
+
+
+@pytest.mark.parametrize("month", ["../2025-12", "2025-12/../../x", "2025-13", "2025-1", "202512"])
+def test_a_month_that_is_not_yyyy_mm_is_refused_before_any_path_is_built(month, tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert main(["run", "--data", str(tmp_path), "--month", month, "--out", str(out)]) == 2
+    assert "YYYY-MM" in capsys.readouterr().err
+    assert not out.exists()
+    assert main(["backtest", "--data", str(tmp_path), "--months", f"{month}..2025-12", "--out", str(out)]) == 2
+    assert not out.exists()
