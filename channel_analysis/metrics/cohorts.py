@@ -16,6 +16,7 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from channel_analysis import schema
 from channel_analysis.errors import ParameterError
 from channel_analysis.panel import panel_as_of, report_month
+from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col
 
 P, D = schema.Panel, schema.Dealers
 COHORT, AGE, STATUS = "cohort", P.months_since_signed, "status"
@@ -26,15 +27,6 @@ STATUSES = (ACTIVE, NEW, DORMANT, LOST)
 NEW_MONTHS = 6  # new: signed in M−5 … M
 DORMANT_MONTHS = 6  # dormant: in the network, no positive order in M−5 … M
 LOST_MONTHS = 12  # lost: left in T12 (M−11 … M); dealers that left earlier are no longer counted
-
-
-def _ordinal(dates: pd.Series) -> pd.Series:
-    """dates → month number as ``pd.Period(..., "M").ordinal`` (months since 1970-01)."""
-    return (dates.dt.year - 1970) * 12 + dates.dt.month - 1
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype="str")
 
 
 def _cohort(signed_ordinal: pd.Series, freq: str) -> pd.Series:

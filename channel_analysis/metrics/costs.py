@@ -18,6 +18,7 @@ import statsmodels.formula.api as smf
 from channel_analysis import schema
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
 from channel_analysis.panel import panel_as_of, report_month
+from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col, ratio as _ratio
 
 X, D, P = schema.Expenses, schema.Dealers, schema.Panel
 ACQUISITION, RETENTION = schema.PURPOSES
@@ -26,11 +27,6 @@ PERIOD, YEAR_ENDING, SEGMENT = "period", "year_ending", "segment"
 # network on the month's last day and signed before its first day.
 ESTABLISHED, NEW, LEFT = "established", "new", "left"
 _FREQS = {"ME": "M", "M": "M", "QE": "Q", "Q": "Q", "YE": "Y", "Y": "Y"}
-
-
-def _ordinal(dates: pd.Series) -> pd.Series:
-    """dates → month number as ``pd.Period(..., "M").ordinal`` (months since 1970-01)."""
-    return (dates.dt.year - 1970) * 12 + dates.dt.month - 1
 
 
 def _period_freq(freq: str) -> str:
@@ -44,15 +40,6 @@ def _keys(by: str | Sequence[str] | None, allowed: Sequence[str]) -> list[str]:
     if unknown := [k for k in keys if k not in allowed]:
         raise ParameterError(f"by must name columns among {list(allowed)}; got {unknown}")
     return keys
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    """An optional column, or an all-missing one when the table lacks it."""
-    return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype="str")
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return (numerator / denominator.where(denominator != 0)).astype(float)
 
 
 def _grid(levels: dict[str, list]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 from channel_analysis import schema
 from channel_analysis.errors import ParameterError
 from channel_analysis.panel import report_month
+from channel_analysis.metrics._common import optional_column as _col, ratio as _ratio
 
 R, I, D = schema.Prospects, schema.Interactions, schema.Dealers
 STAGE, PERIOD, YEAR_ENDING = "stage", "period", "year_ending"
@@ -31,14 +32,6 @@ def _keys(by: str | Sequence[str] | None) -> list[str]:
     if unknown := [k for k in keys if k not in _BY]:
         raise ParameterError(f"by must name columns among {list(_BY)}; got {unknown}")
     return keys
-
-
-def _col(frame: pd.DataFrame, name: str) -> pd.Series:
-    return frame[name] if name in frame else pd.Series([None] * len(frame), index=frame.index, dtype="str")
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return (numerator / denominator.where(denominator != 0)).astype(float)
 
 
 def _as_of(prospects: pd.DataFrame, month: pd.Period) -> pd.DataFrame:

@@ -31,6 +31,7 @@ import pandas as pd
 from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.panel import engine_tables, report_month
+from channel_analysis.metrics._common import ratio as _ratio
 
 D, O, I, S = schema.Dealers, schema.Orders, schema.Interactions, schema.ServiceRequests
 X, R, E, A = schema.Expenses, schema.Prospects, schema.Events, schema.EventAttendance
@@ -238,10 +239,6 @@ def _attributed(frame: pd.DataFrame, dealers: pd.DataFrame, **values: pd.Series)
     for column in (D.region, D.sales_manager_id):
         out[column] = frame[O.dealer_id].map(attributes[column])
     return out
-
-
-def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    return (numerator / denominator.where(denominator != 0)).astype(float)
 
 
 def _missing(scopes: _Scopes) -> pd.Series:
