@@ -28,8 +28,12 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """CSV the same way every time: UTF-8, LF, no index, floats as pandas prints them."""
-    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    """CSV the same way every time: UTF-8, LF, no index, floats to 12 significant digits.
+
+    The engine sums floats in parallel, in no fixed order, so the last bits of a sum can differ
+    between two runs on the same data; 12 digits keep every figure and drop that noise, so a
+    rerun writes the same bytes."""
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8", float_format="%.12g")
 
 
 def write_action_list(alerts: pd.DataFrame, folder: Path) -> None:
