@@ -72,21 +72,34 @@ def _activity(
     table: ir.Table, people: ir.Table, date_col: str, as_of_index: int, measures: Callable[[ir.Table], dict]
 ) -> ir.Table:
     """One row per dealer (of ``people``) and month with rows of ``table`` dated up to the report
-    month: the dealer's key, the month index and every panel measure (``measures(rows)`` gives
-    some as aggregates; the others are 0). Each table is summed on its own, on an integer key, so
-    that tens of millions of rows never meet in one wide aggregation."""
+    month: the dealer's key, the month index and the panel measures of this table
+    (``measures(rows)``: name → aggregate). Each table is summed on its own, on an integer key."""
     table = table.mutate(**{_MI: _month_index(table[date_col])})
     rows = table.filter(table[_MI] <= as_of_index).join(people.select(P.dealer_id, _KEY), P.dealer_id)
-    summed = rows.group_by([_KEY, _MI]).agg(**measures(rows))
-    return summed.select(_KEY, _MI, **_measures(**{name: summed[name].fill_null(0) for name in measures(rows)}))
+    return rows.group_by([_KEY, _MI]).agg(**measures(rows))
 
 
-def _measures(**given: ir.Value) -> dict[str, ir.Value]:
-    """Every panel measure, typed (amounts float64, counts int64); 0 where not given."""
+def _measures(rows: ir.Table) -> dict[str, ir.Value]:
+    """Every panel measure of ``rows``, typed (amounts float64, counts int64); 0 where ``rows``
+    has no such column or no value (a month without activity of that kind)."""
     return {
-        name: (given[name] if name in given else ibis.literal(0)).cast("float64" if name in _AMOUNTS else "int64")
+        name: (rows[name].fill_null(0) if name in rows.columns else ibis.literal(0)).cast(
+            "float64" if name in _AMOUNTS else "int64"
+        )
         for name in (*_AMOUNTS, *_COUNTS)
     }
+
+
+def _outer_join(rows: ir.Table, activity: ir.Table) -> ir.Table:
+    """(dealer, month) rows ⟗ one table's activity: every key of either, with the measures of both.
+
+    A chain of full outer joins on integer keys: in DuckDB two to three times faster than
+    stacking the tables and summing them again in one wide aggregation."""
+    rows, activity = rows.view(), activity.view()  # the tables share `people`: views keep the sides apart
+    on = [rows[_KEY] == activity[_KEY], rows[_MI] == activity[_MI]]
+    joined = rows.outer_join(activity, on, lname="", rname="{name}_r")
+    keys = {key: ibis.coalesce(joined[key], joined[f"{key}_r"]) for key in (_KEY, _MI)}
+    return joined.select(**keys, **{c: joined[c] for c in (*rows.columns, *activity.columns) if c not in keys})
 
 
 def _order_measures(t: ir.Table) -> dict[str, ir.Value]:
@@ -178,15 +191,13 @@ def panel_expr(
     end = ibis.cases(
         (spans._terminated.notnull() & (spans._terminated < as_of_index), spans._terminated), else_=as_of_index
     )
-    span_rows = spans.select(_KEY, ibis.range(start, end + 1).unnest().name(_MI))
-    span_rows = span_rows.mutate(**_measures())
-
-    stacked_all = ibis.union(span_rows, *stacked, distinct=False)
-    summed = stacked_all.group_by([_KEY, _MI]).agg(
-        **{name: stacked_all[name].sum().cast("float64") for name in _AMOUNTS},
-        **{name: stacked_all[name].sum().cast("int64") for name in _COUNTS},
-    )
-    rows = summed.join(people, _KEY)
+    summed = spans.select(_KEY, ibis.range(start, end + 1).unnest().name(_MI))
+    for activity in stacked:
+        summed = _outer_join(summed, activity)
+    summed = summed.select(_KEY, _MI, **_measures(summed))
+    # sorted by the integer key (the dealer's rank by dealer_id), not by the text: the same order,
+    # and one SELECT ... ORDER BY on any engine
+    rows = summed.join(people, _KEY).order_by([_KEY, _MI])
     month_index = rows[_MI]
     return rows.select(
         rows[P.dealer_id],
@@ -199,7 +210,7 @@ def panel_expr(
             P.in_network
         ),
         *(rows[name] for name in (*_AMOUNTS, *_COUNTS)),
-    ).order_by([P.dealer_id, P.month])
+    )
 
 
 # Columns the engine reads from each table: the panel and the KPIs (metrics.kpis).
@@ -317,7 +328,9 @@ def dealer_month_panel(
     data = data.set_column(
         data.schema.get_field_index(P.month), P.month, data[P.month].cast(pa.timestamp("ns"))
     )  # pandas would make a date column Python objects
-    panel = data.to_pandas()
+    # one block per column and Arrow's memory freed as it goes: 0.3 s instead of 2.4 s for 7.5 million rows
+    panel = data.to_pandas(split_blocks=True, self_destruct=True)
+    del data
     for column in (P.dealer_id, P.region, P.tier, P.sales_manager_id):
         panel[column] = panel[column].astype("str")
     panel[P.in_network] = panel[P.in_network].astype(bool)
