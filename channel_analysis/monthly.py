@@ -149,7 +149,7 @@ def backtest(data: str, months: str, out: str | Path, *, settings: Settings | No
     """For every month of the range, as of its end: ``out/YYYY-MM/`` with kpis.csv, alerts.csv
     (and .xlsx) and dealer_health.csv, exactly as a run writes them; no notebooks, no HTML."""
     wanted = months_in(months)
-    out = Path(out)
+    out = Path(out).absolute()  # notebooks run in another working directory
     validated = validate_source(read_source(data))
     figures = month_figures(validated.tables, wanted, settings=settings or Settings())
     written = []
@@ -234,7 +234,7 @@ def run_month(
     m = Month.parse(month)
     if lang not in ("en", "zh"):
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
-    out = Path(out)
+    out = Path(out).absolute()  # notebooks run in another working directory
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with publish.month_lock(out, m.label):
         publish.recover(out, m.label)

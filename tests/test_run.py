@@ -34,7 +34,10 @@ CONTRACT_FILES = {
 }
 
 
-def stand_in(folder: Path, name: str, body: str = "print(month, lang)") -> None:
+READS_DATA = "from pathlib import Path\nassert Path(data).is_dir(), data  # the prepared source is there\nprint(month, lang)"
+
+
+def stand_in(folder: Path, name: str, body: str = READS_DATA) -> None:
     cells = [new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}), new_code_cell(body), new_code_cell(FINISH)]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -217,3 +220,10 @@ def test_a_month_that_is_not_yyyy_mm_is_refused_before_any_path_is_built(month, 
     assert not out.exists()
     assert main(["backtest", "--data", str(tmp_path), "--months", f"{month}..2025-12", "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_a_relative_output_folder_works(world, notebooks, tmp_path, monkeypatch):
+    # the notebooks run in their own working directory: paths handed to them must not be relative
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--data", str(world), "--month", "2025-12", "--out", "reports"]) == 0
+    assert (tmp_path / "reports" / "2025-12" / "index.html").exists()
