@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from channel_analysis import schema
 from channel_analysis.config import SLA_HOURS, Settings
 from channel_analysis.metrics import monthly_kpis
+from tables import frame
 
-_DTYPES = {"text": "str", "code": "str", "number": "float64", "integer": "Int64", "boolean": "boolean"}
 M = "2026-10"
 CONTRACT_METRICS = [
     "dealers_in_network", "dealers_signed_t12", "dealers_lost_t12", "revenue", "revenue_t12",
@@ -34,20 +34,6 @@ CONTRACT_METRICS = [
     "callback_coverage", "visit_coverage_2m", "first_order_only_share", "prospect_conversion_t12",
     "sla_compliance", "via_sales_manager_share", "complaints", "event_cost_per_attendee_t12",
 ]  # fmt: skip
-
-
-def frame(table: str, columns: str, rows: list[tuple]) -> pd.DataFrame:
-    """A validated-looking table: columns typed as the loader types them, index source_row."""
-    df = pd.DataFrame(rows, columns=columns.split(), dtype=object)
-    for name, column in schema.columns_of(table).items():
-        if name in df:
-            kind = column.metadata["kind"]
-            df[name] = pd.to_datetime(df[name]) if kind in ("date", "timestamp") else df[name].astype(_DTYPES[kind])
-    key = schema.key_of(table)
-    if len(key) == 1 and key[0] not in df:
-        df.insert(0, key[0], [f"{table[:1].upper()}{i}" for i in range(len(df))])
-    df.index = pd.RangeIndex(1, len(df) + 1, name="source_row")
-    return df
 
 
 BASE_DEALERS = [

@@ -20,7 +20,6 @@ from test_kpis import (  # the hand-made tables, each worked out in test_kpis.py
     REVENUE_ORDERS,
     SLA_REQUESTS,
     base,
-    frame,
     interactions,
     orders,
     requests,
@@ -32,6 +31,7 @@ from channel_analysis.metrics import monthly_kpis
 from channel_analysis.panel import dealer_month_panel, ibis_tables
 from channel_analysis.synthetic import write_demo_data
 from channel_analysis.validate import validate_source
+from tables import frame
 
 PROSPECTS = frame(
     "prospects",

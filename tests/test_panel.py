@@ -11,23 +11,7 @@ from hypothesis import strategies as st
 
 from channel_analysis import schema
 from channel_analysis.panel import dealer_month_panel, panel_as_of, panel_expr, report_month
-
-_DTYPES = {"text": "str", "code": "str", "number": "float64", "integer": "Int64", "boolean": "boolean"}
-
-
-def frame(table: str, columns: str, rows: list[tuple]) -> pd.DataFrame:
-    """A validated-looking table: columns typed as the loader types them, index source_row."""
-    df = pd.DataFrame(rows, columns=columns.split(), dtype=object)
-    for name, column in schema.columns_of(table).items():
-        if name not in df:
-            continue
-        kind = column.metadata["kind"]
-        df[name] = pd.to_datetime(df[name]) if kind in ("date", "timestamp") else df[name].astype(_DTYPES[kind])
-    key = schema.key_of(table)
-    if len(key) == 1 and key[0] not in df:
-        df.insert(0, key[0], [f"{table[:1].upper()}{i}" for i in range(len(df))])
-    df.index = pd.RangeIndex(1, len(df) + 1, name="source_row")
-    return df
+from tables import frame
 
 
 def dealers(*rows: tuple) -> pd.DataFrame:
