@@ -230,3 +230,54 @@ def test_month_outside_the_panel_is_a_clear_error():
     panel, dealers = make_panel(peers(3, 12), 12)
     with pytest.raises(KeyError, match="outside the panel"):
         monthly_warning(panel, dealers, as_of="2030-01")
+
+
+CALLS = [3, 2, 4, 3, 3, 2, 3, 4, 3, 2, 3, 3]  # about 3 inbound calls a month
+
+
+def test_a_gradual_decline_is_flagged_once_orders_and_calls_fall_together():
+    # 4 orders and 3 calls a month for two years, then from 2025-01 orders 3, 2, 2, 1, 1 and calls
+    # 2, 2, 1, 1, 1: no single test is sure, together they are, by the fifth month (2025-05).
+    months = 29
+    calls = (CALLS * 3)[:months]
+    others = {k: v | {"calls": calls} for k, v in peers(10, months).items()}
+    decline = {"orders": steady(4, 24) + [3, 2, 2, 1, 1], "calls": calls[:24] + [2, 2, 1, 1, 1]}
+    alerts = alerts_for(others | {"DECL": decline}, months, "2025-05")
+    row = alerts[alerts.dealer_id == "DECL"]
+    assert list(row.alert) == ["purchase_drop"] and list(row.severity) == ["low"]
+    assert row.reason.iloc[0].startswith("4 orders for ¥40k in the last 3 months against 11 for ¥106k expected")
+    assert set(alerts.dealer_id) == {"DECL"}
+    # the same fall of orders while the dealer keeps calling as usual is not enough on its own
+    steady_calls = {"orders": decline["orders"], "calls": calls}
+    assert "DECL" not in set(alerts_for(others | {"DECL": steady_calls}, months, "2025-05").dealer_id)
+
+
+def test_a_seasonal_dip_in_orders_and_calls_does_not_alert():
+    # Every dealer orders about 4 a month and calls about 3 times, but orders 1 and calls 0-1 times in
+    # February (the New Year): the February 2025 dip in both is the season, not a decline.
+    months = 26
+    dip = lambda level, low: [low if m % 12 == 1 else level for m in range(months)]  # noqa: E731
+    series = {
+        f"D{k:02d}": {
+            "orders": [max(0, d + ((k + m) % 3 == 0) - ((k + m) % 4 == 0)) for m, d in enumerate(dip(4, 1))],
+            "calls": [d + ((k + m) % 2 == 0) for m, d in enumerate(dip(3, 0))],
+        }
+        for k in range(12)
+    }
+    assert alerts_for(series, months, "2025-02").empty
+
+
+def test_a_two_month_silence_both_tests_doubt_alerts_low_but_not_in_a_downturn():
+    # QUIET orders 0-3 a month and skips about one month in six; then nothing in 2025-01 and 2025-02.
+    # Its rhythm gives a gap this long a 5% chance (above the 2% of a plain stop) and its order count
+    # about 3%: both agree, so a low purchase_stop. When its whole region orders half as much over
+    # those months, the same silence is not flagged.
+    months = 26
+    quiet = {"orders": ([2, 3, 0, 2, 2, 1, 3, 0, 2, 2, 3, 1] * 2) + [0, 0]}
+    alerts = alerts_for(peers(10, months) | {"QUIET": quiet}, months, "2025-02")
+    row = alerts[alerts.dealer_id == "QUIET"]
+    assert list(row.alert) == ["purchase_stop"] and list(row.severity) == ["low"]
+    assert "no order since 2024-12 (2 months)" in row.reason.iloc[0]
+    downturn = {k: v | {"orders": v["orders"][:23] + [2, 2, 2]} for k, v in peers(10, months).items()}
+    series = downturn | peers(10, months, region="江苏", prefix="J") | {"QUIET": quiet}
+    assert "QUIET" not in set(alerts_for(series, months, "2025-02").dealer_id)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.early_warning.signals import MIN_HISTORY, NEW_DEALER_MONTHS
+from channel_analysis.early_warning.signals import MIN_HISTORY
 
 D = schema.Dealers
 ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "reason"]
@@ -34,13 +34,16 @@ class WarningSettings:
     stop_p: float = 2e-2  # purchase_stop: silence this unlikely from the dealer's rhythm
     stop_p_medium: float = 1e-3
     stop_p_high: float = 1e-4
+    # ... or, in a normal market, this unlikely by both the rhythm and the order count (a low alert)
+    stop_p_agreed: float = 0.15
     drop_p: float = 1e-2  # purchase_drop: recent orders this unlikely given the expectation
     drop_p_medium: float = 1e-4
     drop_p_high: float = 1e-6
     drop_ratio: float = 0.5  # ... and at most this share of the expected orders
     drop_value_ratio: float = 0.6  # ... and the value of those orders at most this share of expected
     drop_min_expected: float = 3.0  # expected recent orders needed to judge a drop
-    calls_p: float = 3e-4
+    calls_p: float = 3e-4  # calls_drop; calls_spike at least medium
+    calls_spike_p: float = 1e-3  # calls_spike (low between this and calls_p)
     calls_p_high: float = 1e-5
     calls_spike_ratio: float = 2.5
     calls_drop_ratio: float = 0.25
@@ -48,6 +51,12 @@ class WarningSettings:
     peers_z: float = -4.0  # below_peers: robust z within region and tier
     peers_max_change: float = np.log(0.5)  # ... and the dealer's own orders under half its baseline
     peers_own_p: float = 0.01  # ... and unusual for the dealer itself
+    # weak signals that agree (purchase_drop, low): silence, order count and calls each only somewhat
+    # unusual, their chances multiplied under this (10 ** -3: three chances of 0.1 each)
+    agreed_p: float = 1e-3
+    # the relaxed tests (stop_p_agreed, agreed_p) only where the region orders at least this share of
+    # its usual over the last 3 months: a deep downturn makes every expectation less sure
+    relaxed_min_market: float = 0.7
     no_reorder_months: int = 5  # months after the first order without a second
     no_reorder_high_months: int = 7  # past the contract's 180 days
     at_risk_score: float = 60.0  # health below this is at risk
@@ -96,8 +105,20 @@ def _judged(sig: pd.DataFrame) -> pd.Series:
     )
 
 
+def _normal_market(sig: pd.DataFrame, s: WarningSettings) -> pd.Series:
+    return sig["market_change"] >= np.log(s.relaxed_min_market)
+
+
+def _agreed_silence_p(sig: pd.DataFrame) -> pd.Series:
+    """The silence's chance by the rhythm and by the order count, whichever is larger."""
+    return np.maximum(sig["p_silence"], sig["p_silence_count"])
+
+
 def _stop(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
-    hit = sig[_judged(sig) & (sig["months_silent"] >= 2) & (sig["p_silence"] < s.stop_p)]
+    # a silence unlikely by the dealer's rhythm, or (in a normal market) somewhat unlikely by both
+    # the rhythm and the order count: a monthly orderer quiet for two months, a rhythm broken
+    agreed = _normal_market(sig, s) & (_agreed_silence_p(sig) < s.stop_p_agreed)
+    hit = sig[_judged(sig) & (sig["months_silent"] >= 2) & ((sig["p_silence"] < s.stop_p) | agreed)]
     reason = _each(hit, lambda r: (
             f"no order since {r.last_order_month} ({r.months_silent} months); it ordered in "
             f"{r.ordering_share:.0%} of the {r.rhythm_months:.0f} months before, so a gap this long had "
@@ -117,20 +138,37 @@ def _drop(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFr
         & (sig["p_drop"] < s.drop_p)
     )
     hit = sig[ok]
-    reason = _each(hit, lambda r: (
+    strict = _rows(hit, "purchase_drop", hit["p_drop"], s.drop_p_medium, s.drop_p_high, _drop_reason(hit))
+    agreed = _agreed(sig[~ok], s, stopped)
+    return strict if agreed.empty else agreed if strict.empty else pd.concat([strict, agreed])
+
+
+def _drop_reason(hit: pd.DataFrame) -> pd.Series:
+    return _each(hit, lambda r: (
             f"{r.recent_orders:.0f} orders for {_money(r.recent_gross)} in the last {_months(r.drop_window)} against "
             f"{r.expected_orders:.0f} for {_money(r.expected_gross)} expected from its own history; "
             f"dealers in {r.region} {_pct(r.market_change)} over the same months"
         ),
     )
-    return _rows(hit, "purchase_drop", hit["p_drop"], s.drop_p_medium, s.drop_p_high, reason)
+
+
+def _agreed(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFrame:
+    """Weak signals that agree: the silence, the order count and the inbound calls each only somewhat
+    unusual (a gradual decline, a small dealer's drop), their chances multiplied; always ``low``."""
+    p = _agreed_silence_p(sig) * sig["p_drop"] * sig["p_calls_down"]
+    ok = _judged(sig) & ~sig.index.isin(stopped) & _normal_market(sig, s) & (p < s.agreed_p)
+    hit = sig[ok].assign(p_agreed=p[ok])
+    # the drop's sentence (the report translates it); the calls and silence behind it are in the health
+    # table's components
+    reason = _drop_reason(hit)
+    return _rows(hit, "purchase_drop", hit["p_agreed"], 0.0, 0.0, reason)
 
 
 def _calls(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
     base = sig["in_network"] & (sig["baseline_months"] >= MIN_HISTORY)
     up = sig[
         base
-        & (sig["p_calls_up"] < s.calls_p)
+        & (sig["p_calls_up"] < s.calls_spike_p)
         & (sig["calls_month"] >= s.calls_spike_ratio * sig["expected_calls_month"])
         & (sig["calls_month"] >= 4 * sig["calls_window"])
     ]

@@ -19,7 +19,10 @@ region-wide downturn move the expectation instead of raising alarms:
     last order is judged by those gaps (a gamma distribution with their mean and
     variance: a dealer that orders every four months is not late after two);
     otherwise by its share of ordering months in the 12 months up to its last
-    order, as a Poisson chance of so many silent months.
+    order, as a Poisson chance of so many silent months. A second opinion,
+    ``p_silence_count``: the chance of not one order in the silent months at the
+    dealer's order rate of those 12 months times the region's order-count factor
+    (negative binomial with the network's dispersion).
 ``order counts``
     Orders over the last 1, 2, 3 and 6 months against the baseline rate (the 12
     months ending 3 months before the report month) times the market factor;
@@ -186,6 +189,14 @@ def signals_at(h: History, month: pd.Period | str) -> pd.DataFrame:
     rate = h.orders[:, base].sum(1) / np.maximum(base_n, 1)
     kappa = _network_kappa(h.orders, eligible, base, rate, f_count)
     drop = _worst_window(h, h.orders, eligible, base, end, rate, f_count, kappa, DROP_WINDOWS, lower=True)
+    # silence by counts: the chance of not one order in the silent months (negative binomial zero)
+    # for a dealer ordering at its rate of the 12 months up to its last order times the region's
+    # order-count factor: a second opinion on the silence that follows a downturn month by month
+    cum_cnt = np.concatenate([np.zeros((len(last), 1)), np.cumsum(np.where(eligible, h.orders, 0)[:, : end + 1], axis=1)], axis=1)
+    rate_at_last = np.where(last >= 0, (cum_cnt[rows_, last + 1] - cum_cnt[rows_, lo]) / np.maximum(rhythm_n, 1), 0.0)
+    cum_fc = np.concatenate([np.zeros((len(last), 1)), np.cumsum(f_count[:, : end + 1], axis=1)], axis=1)
+    m_silent = rate_at_last * (cum_fc[:, end + 1] - cum_fc[rows_, silent_from])
+    p_silence_count = np.exp(-np.log1p(kappa * m_silent) / kappa) if kappa > 1e-9 else np.exp(-m_silent)
     # the level a dealer used to have: its monthly orders in the two years before the last one
     old_ = slice(max(0, end - 35), max(0, end - 11))
     old_n = eligible[:, old_].sum(1)
@@ -222,6 +233,7 @@ def signals_at(h: History, month: pd.Period | str) -> pd.DataFrame:
         months_silent=end - last,
         last_order_month=np.where(last >= 0, h.months.strftime("%Y-%m").to_numpy()[np.maximum(last, 0)], ""),
         p_silence=p_silence,
+        p_silence_count=p_silence_count,
         drop_window=win,
         expected_orders=drop["expected"],
         recent_orders=drop["observed"],
@@ -361,3 +373,4 @@ def _peer_z(frame: pd.DataFrame, eligible_now: np.ndarray) -> np.ndarray:
         fill = np.isnan(z) & (size.to_numpy() >= 8)
         z[fill] = zz[fill]
     return z
+
