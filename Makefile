@@ -9,7 +9,7 @@ DEMO   := data/demo
 # the latest complete month
 MONTH  ?= $(shell $(PYTHON) -c 'import datetime as d; t = d.date.today().replace(day=1) - d.timedelta(days=1); print(t.strftime("%Y-%m"))')
 OUT    ?= reports
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 .PHONY: setup demo report test bench clean
 

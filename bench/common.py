@@ -41,28 +41,36 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process so far (user + system, all threads), in seconds: on a machine
+    shared with other work it grows far less than the wall time does."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_result(payload: dict) -> None:
     """Print a child's result as the last line of its output, with its peak memory."""
     print(json.dumps(payload | {"peak_rss_mb": peak_rss_mb()}), flush=True)
 
 
-def run_child(script: str, name: str) -> dict:
-    """Run ``script --child name`` in a new Python process; its result dict plus ``wall_s``."""
+def run_child(script: str, name: str, args: tuple[str, ...] = ()) -> dict:
+    """Run ``script --child name *args`` in a new Python process; its result dict plus ``wall_s``."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, script, "--child", name], capture_output=True, text=True, check=False
+        [sys.executable, script, "--child", name, *args], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{done.stdout}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"wall_s": time.perf_counter() - started}
 
 
-def measure(script: str, names: list[str], repeats: int) -> dict[str, list[dict]]:
-    """``repeats`` rounds, each running every variant once in a child: name → list of results."""
+def measure(script: str, names: list[str], repeats: int, args: tuple[str, ...] = ()) -> dict[str, list[dict]]:
+    """``repeats`` rounds, each running every variant once in a child (given ``args`` too):
+    name → list of results."""
     results: dict[str, list[dict]] = {name: [] for name in names}
     for round_ in range(1, repeats + 1):
         for name in names:
-            result = run_child(script, name)
+            result = run_child(script, name, args)
             results[name].append(result)
             print(f"  round {round_}: {name:<28} {result['seconds']:8.2f} s  peak {result['peak_rss_mb']:8.0f} MB", flush=True)
     return results

@@ -28,7 +28,7 @@ from test_kpis import (  # the hand-made tables, each worked out in test_kpis.py
 from channel_analysis.config import SLA_HOURS, Settings
 from channel_analysis.io import read_source
 from channel_analysis.metrics import monthly_kpis
-from channel_analysis.panel import dealer_month_panel, ibis_tables
+from channel_analysis.panel import dealer_month_panel, ibis_tables, read_panel, write_panel
 from channel_analysis.synthetic import write_demo_data
 from channel_analysis.validate import validate_source
 from tables import frame
@@ -123,3 +123,10 @@ def test_a_synthetic_world_on_parquet_gives_the_same_panel(world):
     on_parquet = dealer_month_panel(ibis_tables(folder), as_of="2025-12")
     assert len(on_parquet) > 150 * 12
     pd.testing.assert_frame_equal(on_parquet, dealer_month_panel(tables, as_of="2025-12"), check_exact=False, rtol=1e-12)
+
+
+def test_a_synthetic_world_on_parquet_writes_the_same_panel(world, tmp_path):
+    folder, tables = world
+    path = write_panel(ibis_tables(folder), as_of="2025-12", path=tmp_path / "panel.parquet")
+    expected = dealer_month_panel(tables, as_of="2025-12")
+    pd.testing.assert_frame_equal(read_panel(path), expected, check_exact=False, rtol=1e-12)

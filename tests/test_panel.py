@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import ibis
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channel_analysis import schema
-from channel_analysis.panel import dealer_month_panel, panel_as_of, panel_expr, report_month
+from channel_analysis.panel import (
+    dealer_month_panel,
+    panel_as_of,
+    panel_expr,
+    read_panel,
+    report_month,
+    write_panel,
+)
 from tables import frame
 
 
@@ -258,3 +267,55 @@ def test_revenue_reconciles_and_a_later_panel_cut_equals_the_as_of_panel(tables,
     # the backtest path: a panel as of six months later, cut back, is the same panel
     later = panel_as_of(dealer_month_panel(tables, as_of=as_of + 6), as_of=as_of)
     pd.testing.assert_frame_equal(later, panel)
+
+
+def test_a_written_panel_reads_back_as_the_pandas_panel(tmp_path):
+    tables = {
+        "dealers": dealers(
+            ("D1", "North", "S1", "2026-06-15", None), ("D2", "South", None, "2026-08-01", "2026-09-10")
+        ),
+        "orders": orders(("D1", "2026-06-20", 100.0), ("D1", "2026-09-05", -40.0), ("D2", "2026-10-02", 7.5)),
+    }
+    path = write_panel(tables, as_of="2026-10", path=tmp_path / "out" / "panel.parquet")
+    assert path == tmp_path / "out" / "panel.parquet"
+    assert list(path.parent.iterdir()) == [path]  # the partial file was renamed, nothing left beside it
+    assert pq.read_schema(path).field(schema.Panel.month).type == pa.date32()
+    panel = read_panel(path)
+    pd.testing.assert_frame_equal(panel, dealer_month_panel(tables, as_of="2026-10"), check_exact=True)
+    # D1: June (order 100) to October, a return of 40 in September; D2: signed in August, left on
+    # 10 September (out of the network at that month's end), an order in October after leaving
+    rows = [
+        (r.dealer_id, f"{r.month:%Y-%m}", r.revenue, r.returns, r.return_count, r.in_network) for r in panel.itertuples()
+    ]
+    assert rows == [
+        ("D1", "2026-06", 100.0, 0.0, 0, True),
+        ("D1", "2026-07", 0.0, 0.0, 0, True),
+        ("D1", "2026-08", 0.0, 0.0, 0, True),
+        ("D1", "2026-09", -40.0, 40.0, 1, True),
+        ("D1", "2026-10", 0.0, 0.0, 0, True),
+        ("D2", "2026-08", 0.0, 0.0, 0, True),
+        ("D2", "2026-09", 0.0, 0.0, 0, False),
+        ("D2", "2026-10", 7.5, 0.0, 0, False),
+    ]  # fmt: skip
+    some = read_panel(path, columns=[schema.Panel.order_count, schema.Panel.dealer_id, schema.Panel.month])
+    pd.testing.assert_frame_equal(some, panel[[schema.Panel.dealer_id, schema.Panel.month, schema.Panel.order_count]])
+
+
+@pytest.mark.postgres
+def test_postgres_writes_the_same_panel_file(pg_server, tmp_path):
+    # PostgreSQL has no COPY to a local file: the rows come in Arrow batches into the Parquet writer
+    tables = {
+        "dealers": dealers(("D1", "North", "S1", "2026-06-15", None), ("D2", "South", None, "2026-03-10", "2026-08-15")),
+        "orders": orders(("D1", "2026-06-20", 100.0), ("D2", "2026-10-03", -15.0)),
+    }
+    con = ibis.postgres.connect(
+        host=pg_server.host, port=pg_server.port, user=pg_server.user,
+        password=pg_server.password, database=pg_server.dbname,
+    )  # fmt: skip
+    try:
+        path = write_panel(tables, as_of="2026-10", path=tmp_path / "panel.parquet", con=con)
+    finally:
+        con.disconnect()
+    on_duckdb = dealer_month_panel(tables, as_of="2026-10")
+    assert len(on_duckdb) == 5 + 7  # D1 June..October; D2 March..August and October's credit note
+    pd.testing.assert_frame_equal(read_panel(path), on_duckdb)
