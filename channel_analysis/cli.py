@@ -6,6 +6,7 @@ rows); 1 anything else failed. A user error prints one message, no traceback.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import sys
@@ -16,14 +17,43 @@ import click
 
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# ASCII digits only: \d also matches "２０２５", and "$" would let "2025-06\n" through
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+# Names in a database URL's query string that carry a secret (?password=... would be shown and stored)
+_SECRET_QUERY = re.compile(r"(pass(word|wd)?|pwd|secret|token|api_?key|credentials?)$", re.IGNORECASE)
+# Bookkeeping entries of an output folder (see publish.py): a link there would carry writes out of DIR
 # Problems printed per table by `validate`; the rest are in DIR/quarantine/.
 _SHOWN_PER_TABLE = 100
 
 
 def _month(value: str, flag: str) -> str:
-    if not _MONTH.match(value or ""):
-        raise ParameterError(f"{flag} '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10")
+    if not isinstance(value, str) or not _MONTH.fullmatch(value):
+        raise ParameterError(f"{flag} {value!r} is not a month: write it as YYYY-MM, e.g. 2026-10")
+    return value
+
+
+def _data(value: str) -> str:
+    """``--data`` as given, unless it is a database URL with a secret in its query string."""
+    if "://" in value:
+        from urllib.parse import parse_qsl, urlsplit
+
+        query = urlsplit(value).query
+        secret = [name for name, _ in parse_qsl(query, keep_blank_values=True) if _SECRET_QUERY.search(name)]
+        if secret:
+            raise ParameterError(
+                f"--data: the database URL carries '{secret[0]}' in its query string, which would be shown in "
+                "messages and stored in the manifest; remove it and give the password in PGPASSWORD or "
+                "CHANNEL_ANALYSIS_DB_PASSWORD"
+            )
+    return value
+
+
+def _out(value: str, months: list[str] = ()) -> str:
+    """``--out`` as given, unless a working folder (or a month's lock) in it is a symbolic link
+    (checked before the source is read, so the refusal comes first)."""
+    from channel_analysis.publish import refuse_links
+
+    refuse_links(Path(value), list(months))
     return value
 
 
@@ -90,6 +120,7 @@ def validate(data: str, out: str | None) -> None:
     from channel_analysis.io import read_source
     from channel_analysis.validate import data_quality, write_quality, validate_source
 
+    _data(data)
     with _step("reading the source"):
         source = read_source(data)
     with _step("validating"):
@@ -125,6 +156,8 @@ def validate(data: str, out: str | None) -> None:
 def run(data: str, month: str, out: str, strict: bool, lang: str, deck_template: str | None, log: str | None) -> None:
     """Run the month: validate, compute, and publish OUT/YYYY-MM/ only if everything succeeded."""
     _month(month, "--month")
+    _data(data)
+    _out(out, [month])
     from channel_analysis.monthly import run_month
 
     logger = _logger(log)
@@ -169,7 +202,9 @@ def backtest(data: str, months: str, out: str) -> None:
     """Alerts, dealer health and KPIs for every month of a range, as a run writes them (no HTML)."""
     from channel_analysis.monthly import backtest as run_backtest, months_in
 
-    months_in(months)  # a bad range fails before anything is read
+    wanted = months_in(months)  # a bad range fails before anything is read
+    _data(data)
+    _out(out, [m.label for m in wanted])
     with _step(f"backtesting {months}"):
         written = run_backtest(data, months, out)
     click.echo(f"wrote {len(written)} months into {out}")
@@ -190,7 +225,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except OSError as exc:  # the machine, not the input: a full disk, a read-only or forbidden folder
+        _err(_os_error(exc))
+        return 1
     return 0
+
+
+_OS_ADVICE = {
+    errno.ENOSPC: "no space left on its disk; free some space or give another --out folder, then run again",
+    errno.EDQUOT: "the disk quota is used up; free some space or give another --out folder, then run again",
+    errno.EROFS: "it is on a read-only file system; give an --out folder on a writable disk",
+    errno.EACCES: "permission denied; give an --out folder you may write to, or fix its permissions",
+    errno.EPERM: "operation not permitted; give an --out folder you may write to, or fix its permissions",
+    errno.ENOTDIR: "a part of that path is a file, not a folder; give an --out folder",
+}
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError → one line: the file it concerns, what happened and the fix (no traceback)."""
+    where = str(exc.filename) if exc.filename else "into the output folder"
+    advice = _OS_ADVICE.get(exc.errno, f"{exc.strerror or exc}; check the --out folder and the disk, then run again")
+    return f"cannot write {where}: {advice}"
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ import csv
 import os
 import re
 import sqlite3
+import time
+import zipfile
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -47,6 +49,14 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _DUCKDB_MAGIC = b"DUCK"  # at bytes 8..12 of a DuckDB file
 _CHUNK = 1 << 24  # bytes read at a time when checking a file's encoding
 _BATCH = 100_000  # rows per Arrow batch when reading row by row
+# Size guards: past these a file is refused with a message instead of eating memory or time.
+_MAX_LINE = 1 << 24  # bytes in one line of a CSV file (Python's csv reader holds a whole line)
+_MAX_COLUMNS = 16_384  # columns of a table: Excel's own limit
+_EXCEL_ROWS = 1_048_576  # rows of a sheet: Excel's own limit; a row numbered beyond it is forged
+_MAX_SHEET_CELLS = 50_000_000  # cells read from one sheet (about a minute of openpyxl)
+_MAX_SHEETS = 1_000  # worksheets in a workbook
+_MAX_UNPACKED = 4 << 30  # bytes a workbook unpacks to
+_MAX_RATIO = 100  # unpacked / packed size of a workbook part above 1 MB (real workbooks: about 10)
 
 
 @dataclass
@@ -202,6 +212,7 @@ def _list_folder(folder: Path, wanted: list[str], stack: ExitStack, problems: li
 
 def _read_csv(path: Path, table: str, origin: str) -> RawTable:
     """CSV → all-text frame; the fast Arrow reader, row by row only when a row does not fit."""
+    _check_line_lengths(path, origin)
     encoding = _csv_encoding(path, origin)
     with open(path, encoding=encoding, newline="") as f:
         try:
@@ -210,6 +221,11 @@ def _read_csv(path: Path, table: str, origin: str) -> RawTable:
             raise _Unreadable(f"{origin} cannot be read as CSV (its header: {exc})") from None
     if header is None:
         raise _Unreadable(f"{origin} has no header row (the file is empty); write the column names in its first line")
+    if len(header) > _MAX_COLUMNS:
+        raise _Unreadable(
+            f"{origin} has {len(header):,} columns in its header, more than {_MAX_COLUMNS:,}; "
+            "keep the contract's columns (and a few of your own)"
+        )
     names = _column_names(header, origin)
     data = _csv_fast(path, encoding, header)
     if data is not None:
@@ -222,6 +238,22 @@ def _read_csv(path: Path, table: str, origin: str) -> RawTable:
     frame = data.rename_columns(names).to_pandas()
     frame.index = index
     return RawTable(table, frame, origin, encoding, malformed)
+
+
+def _check_line_lengths(path: Path, origin: str) -> None:
+    """_Unreadable when a line of the file is longer than _MAX_LINE bytes (one pass, no line held)."""
+    start = offset = 0  # where the current line starts; bytes read so far
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            first = chunk.find(b"\n")
+            if first >= 0 and offset + first - start <= _MAX_LINE:
+                start = offset + chunk.rfind(b"\n") + 1
+            offset += len(chunk)
+            if offset - start > _MAX_LINE:
+                raise _Unreadable(
+                    f"{origin} has a line of more than {_MAX_LINE >> 20} MB starting at byte {start:,}; "
+                    "a CSV record must end with a line break: check that this is the CSV export of the table"
+                )
 
 
 def _csv_encoding(path: Path, origin: str) -> str:
@@ -386,7 +418,28 @@ def _read_xls(path: Path, table: str, origin: str) -> RawTable:
 _FILE_READERS = {".csv": _read_csv, ".parquet": _read_parquet, ".xlsx": _read_xlsx, ".xls": _read_xls}
 
 
+def _check_workbook_size(path: Path) -> None:
+    """_Unreadable when the workbook would unpack to far more than its size (a zip bomb) or has too many sheets."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a readable zip: openpyxl says so in its own words
+    sheets = sum(p.filename.startswith("xl/worksheets/") and p.filename.endswith(".xml") for p in parts)
+    unpacked = sum(p.file_size for p in parts)
+    bomb = [p for p in parts if p.file_size > 1 << 20 and p.file_size > _MAX_RATIO * max(p.compress_size, 1)]
+    if sheets > _MAX_SHEETS or unpacked > _MAX_UNPACKED or bomb:
+        found = (
+            f"it has {sheets:,} worksheets (at most {_MAX_SHEETS:,})" if sheets > _MAX_SHEETS
+            else f"its part {bomb[0].filename} unpacks to {bomb[0].file_size / max(bomb[0].compress_size, 1):,.0f} "
+            f"times its packed size (at most {_MAX_RATIO})" if bomb
+            else f"it unpacks to {unpacked >> 20:,} MB (at most {_MAX_UNPACKED >> 20:,} MB)"
+        )
+        raise _Unreadable(f"{path.name} is refused: {found}; export the tables as CSV or Parquet")
+
+
 def _open_workbook(path: Path):
+    _check_workbook_size(path)
     try:
         return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError ...) for a broken file
@@ -401,7 +454,7 @@ def _read_sheet(sheet, table: str, origin: str) -> RawTable:
     The first non-empty row is the header; empty rows are skipped and not numbered.
     """
     sheet.reset_dimensions()  # a wrong <dimension> in the file would silently cut rows off
-    cells = sheet.iter_rows(values_only=True)
+    cells = _within_limits(sheet.iter_rows(values_only=True), origin)
     try:
         header = next((row for row in cells if any(v is not None for v in row)), None)
         if header is None:
@@ -433,6 +486,20 @@ def _read_sheet(sheet, table: str, origin: str) -> RawTable:
         raise _Unreadable(f"{origin} cannot be read ({type(exc).__name__}: {exc}); save the workbook again") from None
     frame = pd.DataFrame(values, columns=names, index=pd.Index(rows, dtype="int64", name="source_row"))
     return RawTable(table, frame, origin, None, _malformed(bad))
+
+
+def _within_limits(rows: Iterable[tuple], origin: str) -> Iterable[tuple]:
+    """The rows of a sheet, until one is numbered beyond Excel's last row or too many cells were read."""
+    cells = 0
+    for number, row in enumerate(rows, start=1):
+        cells += len(row)
+        if number > _EXCEL_ROWS or cells > _MAX_SHEET_CELLS:
+            raise _Unreadable(
+                f"{origin} has " + (f"a row numbered beyond Excel's last row {_EXCEL_ROWS:,}" if number > _EXCEL_ROWS
+                                    else f"more than {_MAX_SHEET_CELLS:,} cells up to row {number:,}")
+                + "; save the table as CSV or Parquet"
+            )
+        yield row
 
 
 # --- databases ----------------------------------------------------------------------
@@ -495,33 +562,120 @@ def _list_url(spec: str, url: sa.URL, wanted: list[str], stack: ExitStack) -> _L
         ) from None
     secrets = [s for s in (url.password, os.environ.get("PGPASSWORD")) if s]
     hint = f"check the URL, that the server is running, and the password (set PGPASSWORD or {PASSWORD_ENV})"
-    return _list_engine(engine, location, wanted, stack, secrets, hint)
+    return _list_engine(engine, location, wanted, stack, secrets, hint, attempts=_DB_ATTEMPTS)
+
+
+_DB_ATTEMPTS = 3  # tries of a whole read from a database server before giving up
+_DB_BACKOFF = 0.5  # seconds before the second try, doubled before each later one
+# A login the server refused or a database it does not have: another try cannot help.
+_REFUSED = re.compile(
+    r"authentication failed|no pg_hba\.conf entry|does not exist|permission denied|access denied|unknown database",
+    re.IGNORECASE,
+)
+
+
+class _Lost(Exception):
+    """A read of a database that failed: what failed, why and the fix; ``again`` when another try may succeed."""
+
+    def __init__(self, what: str, why: str, again: bool):
+        super().__init__(f"{what}: {why}")
+        self.what, self.why, self.again = what, why, again
 
 
 def _list_engine(
-    engine: sa.Engine, location: str, wanted: list[str], stack: ExitStack, secrets: list[str], hint: str
+    engine: sa.Engine, location: str, wanted: list[str], stack: ExitStack, secrets: list[str], hint: str,
+    *, attempts: int = 1,
 ) -> _Listing:
-    """Tables and views of a SQLAlchemy database; ``secrets`` are hidden from every message."""
+    """Tables and views of a SQLAlchemy database, the wanted ones read at once; ``secrets`` hidden from messages.
+
+    Listing and reading happen on one connection, in one transaction (on
+    PostgreSQL a read-only snapshot, so the tables agree with each other). When
+    the server cannot be reached, or the connection is lost part-way, the whole
+    read is tried again, up to ``attempts`` times with a short pause: the rows of
+    a failed try are thrown away, never used. A refused login is not retried.
+    """
     stack.callback(engine.dispose)
-    try:
-        inspector = sa.inspect(engine)
-        names = inspector.get_table_names() + inspector.get_view_names()
-    except sa.exc.SQLAlchemyError as exc:
-        raise _Unreadable(f"cannot connect to the database {location}: {_reason(exc, secrets)}; {hint}") from None
-    quote = engine.dialect.identifier_preparer.quote_identifier
+    for attempt in range(1, attempts + 1):
+        try:
+            names, tables = _read_database(engine, location, wanted, secrets, hint)
+            break
+        except _Lost as lost:
+            if not lost.again or attempt == attempts:
+                tried = f" (tried {attempt} times)" if attempt > 1 else ""
+                raise _Unreadable(f"{lost.what}{tried}: {lost.why}") from None
+        engine.dispose()  # no pooled connection of the failed try is reused
+        time.sleep(_DB_BACKOFF * 2 ** (attempt - 1))
 
     def read(name: str, table: str, origin: str) -> RawTable:
-        query = sa.text(f"SELECT * FROM {quote(name)}")  # name: a catalog name equal to a contract table
-        try:
-            with engine.connect() as conn:
-                result = conn.execution_options(yield_per=_BATCH).execute(query)
-                columns = list(result.keys())
-                data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
-        except sa.exc.SQLAlchemyError as exc:
-            raise _Unreadable(f"{origin} cannot be read from {location}: {_reason(exc, secrets)}") from None
-        return _from_arrow(data, table, origin)
+        found = tables[name]
+        if isinstance(found, _Unreadable):
+            raise found
+        return found
 
     return _database_listing(location, names, wanted, read)
+
+
+def _read_database(
+    engine: sa.Engine, location: str, wanted: list[str], secrets: list[str], hint: str
+) -> tuple[list[str], dict[str, RawTable | _Unreadable]]:
+    """(table and view names, {name: its rows, or why they cannot be read}) for the wanted tables.
+
+    Raises :class:`_Lost` when the database cannot be reached or the connection drops.
+    """
+    try:
+        conn = engine.connect()
+    except sa.exc.SQLAlchemyError as exc:
+        reason = _reason(exc, secrets)
+        again = _worth_retry(exc, reason)
+        raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", again) from None
+    with conn:
+        if engine.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        try:
+            inspector = sa.inspect(conn)
+            names = inspector.get_table_names() + inspector.get_view_names()
+        except sa.exc.SQLAlchemyError as exc:
+            reason = _reason(exc, secrets)
+            raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", _lost(exc)) from None
+        quote = engine.dialect.identifier_preparer.quote_identifier
+        given = [n.strip().lower() for n in names]
+        tables: dict[str, RawTable | _Unreadable] = {}
+        for name, table in zip(names, given):
+            if table not in wanted or given.count(table) > 1:
+                continue  # given twice: reported as such, not read
+            origin = f"table {name}"
+            query = sa.text(f"SELECT * FROM {quote(name)}")  # name: a catalog name equal to a contract table
+            try:
+                result = conn.execute(query, execution_options={"yield_per": _BATCH})
+                columns = list(result.keys())
+                data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+            except sa.exc.SQLAlchemyError as exc:
+                reason = _reason(exc, secrets)
+                if _lost(exc):
+                    raise _Lost(
+                        f"{origin} cannot be read from {location}",
+                        f"the connection was lost part-way ({reason}); "
+                        "check that the server is up and the network stable, then run again",
+                        True,
+                    ) from None
+                tables[name] = _Unreadable(f"{origin} cannot be read from {location}: {reason}")
+                conn.rollback()  # the next table in a fresh transaction
+                continue
+            try:
+                tables[name] = _from_arrow(data, table, origin)
+            except _Unreadable as exc:  # e.g. two columns whose names differ only in case
+                tables[name] = exc
+    return names, tables
+
+
+def _lost(exc: sa.exc.SQLAlchemyError) -> bool:
+    """The connection broke (server gone, network cut), as opposed to an error in the query."""
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def _worth_retry(exc: sa.exc.SQLAlchemyError, reason: str) -> bool:
+    """A connection that failed for want of a server (refused, timed out, starting up): not a refused login."""
+    return _lost(exc) or (isinstance(exc, sa.exc.OperationalError) and not _REFUSED.search(reason))
 
 
 def _database_listing(location: str, names: list[str], wanted: list[str], read) -> _Listing:
@@ -591,8 +745,9 @@ def _column_names(header: list, origin: str) -> list[str]:
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(names, start=1):
         positions.setdefault(name, []).append(i)
-    duplicates = [
-        f"{name or '(empty)'} in columns {', '.join(map(str, cols))}"
+    duplicates = [  # a stray cell far right of a sheet's header leaves thousands of empty names: 5 shown
+        f"{name or '(empty)'} in columns {', '.join(map(str, cols[:5]))}"
+        + (f" and {len(cols) - 5:,} more" if len(cols) > 5 else "")
         for name, cols in positions.items()
         if len(cols) > 1
     ]

@@ -7,11 +7,13 @@ list that start so are prefixed with ``'``; real numbers stay numbers.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # the workbook's dates and its zip members' times, on every run
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -44,9 +46,10 @@ def write_action_list(alerts: pd.DataFrame, folder: Path) -> None:
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
-    """One sheet; strings are stored as strings (never formulas); fixed metadata so reruns match."""
+    """One sheet; strings are stored as strings (never formulas); the same bytes on every rerun."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
 
     wb = Workbook()
     ws = wb.active
@@ -62,9 +65,26 @@ def write_xlsx(frame: pd.DataFrame, path: Path, *, sheet: str) -> None:
         width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
         ws.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
     ws.freeze_panes = "A2"
-    fixed = pd.Timestamp("2000-01-01").to_pydatetime()
+    fixed = pd.Timestamp(*_FIXED_TIME[:3]).to_pydatetime()
     wb.properties.created = wb.properties.modified = fixed
-    wb.save(path)
+    # Workbook.save would stamp "modified" with the clock: the writer it calls, without that
+    with _FixedTimeZip(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).save()
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip archive whose members all carry one fixed time (``writestr`` stamps them with the
+    clock, ``write`` with the file's time; openpyxl writes each sheet through a temporary file)."""
+
+    def write(self, filename, arcname=None, *args, **kwargs):
+        self.writestr(arcname or Path(filename).name, Path(filename).read_bytes(), *args, **kwargs)
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=_FIXED_TIME)
+            zinfo_or_arcname.compress_type = self.compression
+            zinfo_or_arcname.external_attr = 0o600 << 16  # as writestr gives a member named by a string
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
 
 def _missing(v: object) -> bool:

@@ -1,25 +1,40 @@
-"""Safe publication of a month: a lock, a staging folder, and a swap into place.
+"""Safe publication of a month: a lock, a staging folder, and an atomic swap into place.
 
 A run writes everything into ``DIR/.staging/YYYY-MM-<pid>/``; only when the whole
-run succeeded is that folder moved to ``DIR/YYYY-MM/``. A failed run leaves the
+run succeeded does that folder become ``DIR/YYYY-MM/``. A failed run leaves the
 last good publication untouched and keeps its staging folder under
 ``DIR/.failed/`` for diagnosis. A second run of the same month while one is
 running is refused.
+
+A reader of ``DIR`` sees complete publications only: whatever starts with a dot
+(``.staging``, ``.failed``, ``.retired``, the lock) is work in progress. A run
+killed at any point (SIGKILL, power cut) leaves the previous publication or the
+new one in place, never a mix and never neither, where the system can exchange
+two folders atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``: ext4, xfs,
+btrfs, tmpfs ...). Elsewhere the old month is renamed aside before the new one is
+renamed in, and a kill between the two leaves no month until :func:`recover`
+puts the old one back at the start of the next run.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import json
 import os
+import re
 import shutil
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from channel_analysis.errors import ParameterError, RunLockedError
+from channel_analysis.faults import checkpoint
 
 STAGING, FAILED, RETIRED = ".staging", ".failed", ".retired"
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
 
 
 def _pid_alive(pid: int) -> bool:
@@ -32,7 +47,12 @@ def _pid_alive(pid: int) -> bool:
 
 @contextmanager
 def month_lock(out: Path, month: str):
-    """Hold ``DIR/.YYYY-MM.lock`` for the duration; a lock left by a dead process is taken over."""
+    """Hold ``DIR/.YYYY-MM.lock`` for the duration; a lock left by a dead process is taken over.
+
+    ``DIR`` is created when missing. What a killed run left behind is repaired
+    (:func:`recover`) once the lock is held.
+    """
+    refuse_links(out, [month])
     out.mkdir(parents=True, exist_ok=True)
     lock = out / f".{month}.lock"
     for _ in range(2):
@@ -50,11 +70,29 @@ def month_lock(out: Path, month: str):
     else:  # pragma: no cover - only when two runs race for a stale lock
         raise RunLockedError(f"could not take the lock {lock}; try again")
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        try:
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk: say which file could not be written
+            exc.filename = str(lock)
+            raise
+        finally:
+            os.close(fd)
+        recover(out, month)
         yield
     finally:
         lock.unlink(missing_ok=True)
+
+
+def refuse_links(out: Path, months: list[str]) -> None:
+    """Raise ParameterError when a working folder of ``out`` (``.staging``, ``.failed``,
+    ``.retired``) or the lock of one of ``months`` is a symbolic link: the run's writes and
+    deletions there, or the reading of the lock, would happen somewhere else."""
+    for name in (STAGING, FAILED, RETIRED, *(f".{m}.lock" for m in months)):
+        if (out / name).is_symlink():
+            raise ParameterError(
+                f"--out: {out / name} is a symbolic link; runs write their working files inside {out} only. "
+                "Remove the link (or choose another --out)"
+            )
 
 
 def _lock_holder(lock: Path) -> int | None:
@@ -66,7 +104,7 @@ def _lock_holder(lock: Path) -> int | None:
 
 def month_dir(out: Path, month: str) -> Path:
     """``DIR/YYYY-MM`` — refusing anything that is not a plain month name."""
-    if not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", month):  # ASCII digits only: "２０２５" is no folder of ours
         raise ParameterError(f"month '{month}' is not YYYY-MM")
     return out / month
 
@@ -76,53 +114,131 @@ def staging_dir(out: Path, month: str) -> Path:
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    checkpoint("publish:staging")
     return path
 
 
 def publish(staging: Path, out: Path, month: str) -> Path:
-    """Move the finished ``staging`` folder to ``DIR/YYYY-MM`` with renames only.
+    """Make the finished ``staging`` folder ``DIR/YYYY-MM`` in one atomic step; returns that folder.
 
-    The previous publication is first renamed aside, then the new one renamed in,
-    then the old one deleted; a run killed between the two renames is repaired by
-    :func:`recover` at the start of the next run.
+    The staged files are flushed to disk first, so that not even a power cut can
+    publish a half-written file. A previous publication is exchanged with the new
+    one in one system call, then moved under ``.retired`` and deleted. Without
+    the exchange (not Linux, or a file system without it) it is renamed aside
+    first; :func:`recover` repairs a kill between the two renames.
     """
     target = month_dir(out, month)
-    retired = out / RETIRED / f"{month}-{time.time_ns()}"
-    if target.exists():
-        retired.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(target, retired)
-    os.rename(staging, target)
+    _fsync_tree(staging)
+    checkpoint("publish:synced")
+    if target.exists() and _exchange(staging, target):
+        checkpoint("publish:exchanged")
+        old = staging  # the exchange left the previous publication here
+    elif target.exists():
+        old = out / RETIRED / f"{month}-{time.time_ns()}"
+        old.parent.mkdir(exist_ok=True)
+        os.rename(target, old)
+        checkpoint("publish:set-aside")
+        os.rename(staging, target)
+    else:
+        os.rename(staging, target)
+        old = None
     _fsync_dir(out)
-    if retired.exists():
-        shutil.rmtree(retired, ignore_errors=True)
+    if old is not None:
+        try:
+            _discard(old, out, month)
+        except OSError:
+            pass  # the new month is in place; the next run's recover() deletes the old one
+    checkpoint("publish:done")
     return target
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the folders ``a`` and ``b`` atomically; False where the system cannot (then nothing moved)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2  # glibc 2.28+
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False  # the kernel or the file system does not know the exchange
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _discard(old: Path, out: Path, month: str) -> None:
+    """Delete a replaced publication: first renamed to a name :func:`recover` never restores."""
+    trash = out / RETIRED / f"{month}-{time.time_ns()}-replaced"
+    trash.parent.mkdir(exist_ok=True)
+    os.rename(old, trash)
+    checkpoint("publish:retired")
+    _remove(trash)
+
+
+def _remove(path: Path) -> None:
+    """Delete a folder left behind; a link is removed itself, never followed."""
+    if path.is_symlink():
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def keep_failed(staging: Path, out: Path, month: str) -> Path | None:
-    """Move a failed run's staging folder to ``DIR/.failed/YYYY-MM-<time>`` for diagnosis."""
+    """Move a failed run's staging folder to ``DIR/.failed/YYYY-MM-<time>`` for diagnosis.
+
+    Returns None when there is nothing to keep or it cannot be moved (a full or
+    read-only disk); the staging folder is then removed by the next run's :func:`recover`.
+    """
     if not staging.exists():
         return None
     dest = out / FAILED / f"{month}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(staging, dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staging, dest)
+    except OSError:
+        return None  # must not hide the error that made the run fail
     return dest
 
 
 def recover(out: Path, month: str) -> None:
-    """Put back a publication a killed run had renamed aside, and drop dead staging folders."""
+    """Repair what a killed run of ``month`` left behind; call it holding the month's lock.
+
+    A publication renamed aside without its replacement renamed in is put back;
+    replaced publications not yet deleted, and the staging and work folders of
+    runs that are no longer alive, are deleted.
+    """
     target = month_dir(out, month)
-    retired = sorted((out / RETIRED).glob(f"{month}-*")) if (out / RETIRED).exists() else []
-    if retired and not target.exists():
-        os.rename(retired[-1], target)
-        retired = retired[:-1]
-    for old in retired:
-        shutil.rmtree(old, ignore_errors=True)
-    staging_root = out / STAGING
-    if staging_root.exists():
+    retired_root, staging_root = out / RETIRED, out / STAGING
+    if retired_root.is_dir():
+        left = sorted(retired_root.glob(f"{month}-*"))
+        aside = [p for p in left if re.fullmatch(rf"{month}-\d+", p.name)]
+        if aside and not target.exists():
+            os.rename(aside[-1], target)  # the newest: the publication that was in place
+            _fsync_dir(out)
+            left.remove(aside[-1])
+        for old in left:
+            _remove(old)
+    if staging_root.is_dir():
         for stale in staging_root.glob(f"{month}-*"):
-            pid = stale.name.rsplit("-", 1)[-1]
-            if pid.isdigit() and not _pid_alive(int(pid)):
-                shutil.rmtree(stale, ignore_errors=True)
+            run = re.fullmatch(rf"{month}-(\d+)(-work)?", stale.name)
+            if run and not _pid_alive(int(run.group(1))):
+                _remove(stale)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under ``folder`` (and the folder) to disk."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
 
 
 def _fsync_dir(path: Path) -> None:

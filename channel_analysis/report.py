@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
+from channel_analysis.faults import checkpoint
 from channel_analysis.labels import check_lang, label
 
 if TYPE_CHECKING:  # nbformat costs ~1 s to import; notebooks using show_table need not pay it
@@ -251,6 +252,7 @@ def execute_report(
     with tempfile.TemporaryDirectory() as tmp:
         input_path = notebook if notebook.suffix == ".ipynb" else _as_ipynb(source_nb, Path(tmp) / notebook.name)
         engine = {"kernel_manager_class": _ipc_kernel_manager(Path(tmp))} if os.name == "posix" else {}
+        checkpoint(f"report:{notebook.stem}:execute")
         try:
             papermill.execute_notebook(
                 str(input_path), str(output_notebook), parameters=dict(parameters), kernel_name=kernel_name,
@@ -259,6 +261,7 @@ def execute_report(
             )
         except Exception as exc:  # papermill and nbclient raise several unrelated types
             raise _failure(exc, notebook, output_notebook, timeout) from exc
+    checkpoint(f"report:{notebook.stem}:executed")
     _check_sentinel_output(notebook, output_notebook)
     return output_notebook
 
@@ -411,7 +414,8 @@ def show_links(links: Sequence[tuple[str, str, str]]) -> None:
     plain relative file names are linked (nothing that could leave the folder or run a script)."""
     items = []
     for text, href, note in links:
-        if "/" in href or "\\" in href or ":" in href or href.startswith("."):
+        # "%" too: a browser reads "%2e%2e" as ".."; control characters and spaces end or bend a URL
+        if not href or href.startswith(".") or any(c in "/\\:%" or not c.isprintable() or c.isspace() for c in href):
             raise ValueError(f"not a file beside the page: {href!r}")
         extra = f' <span style="color:#5b6675">— {html.escape(str(note))}</span>' if note else ""
         items.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(str(text))}</a>{extra}</li>')
@@ -677,8 +681,10 @@ def export_html(executed_notebook: Path, html_path: Path, *, title: str, lang: s
     loaded = external_references(body)
     if loaded:
         raise ReportFailed(f"{html_path.name} would load {', '.join(loaded[:3])} when viewed; not published")
+    checkpoint(f"report:{html_path.stem}:html")
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(body, encoding="utf-8")
+    checkpoint(f"report:{html_path.stem}:html-written")
     return html_path
 
 

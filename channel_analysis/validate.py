@@ -40,6 +40,7 @@ _FALSE = {"false", "f", "no", "n", "0"}
 # Dates outside these years are typing errors (0026 for 2026, 9999 as "never").
 _YEARS = (1900, 2100)
 _MANY_ROWS = 1_000_000  # from here on, DuckDB checks that ids are distinct
+_MAX_INTEGER = 10**18  # whole numbers have at most 18 digits
 
 
 @dataclass
@@ -162,7 +163,8 @@ def _parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _parse_integers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed, bad = _parse_numbers(s)
     fractional = parsed.notna() & (parsed != parsed.round())
-    bad |= fractional
+    # 1e20 is whole but no 64-bit integer (the Int64 cast would raise): beyond 18 digits is a typing error
+    bad |= fractional | (parsed.abs() >= _MAX_INTEGER)
     return (parsed.where(~bad) if bad.any() else parsed).astype("Int64"), bad
 
 
@@ -178,10 +180,10 @@ def _parse_booleans(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 _KIND_WORD = {
-    schema.DATE: "an ISO date (YYYY-MM-DD)",
-    schema.TIMESTAMP: "an ISO date or timestamp (YYYY-MM-DD HH:MM)",
+    schema.DATE: f"an ISO date (YYYY-MM-DD) from {_YEARS[0]} to {_YEARS[1]}",
+    schema.TIMESTAMP: f"an ISO date or timestamp (YYYY-MM-DD HH:MM) from {_YEARS[0]} to {_YEARS[1]}",
     schema.NUMBER: "a number",
-    schema.INTEGER: "a whole number",
+    schema.INTEGER: "a whole number (of at most 18 digits)",
     schema.BOOLEAN: "true or false",
 }
 

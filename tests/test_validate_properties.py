@@ -1,8 +1,10 @@
 """Invariants of validation over randomly damaged sources (hypothesis).
 
 Whatever is wrong with the rows, every row read is either accepted or
-quarantined with a reason, accepted ids are unique, and every accepted
-reference points at an accepted row.
+quarantined with a reason, accepted ids are unique, every accepted
+reference points at an accepted row, accepted rows keep the contract's
+rules and types, and quarantined rows are kept exactly as read.
+(Whole sources through the command line: test_source_properties.py.)
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from mini_source import BASE
 
 # Values that break one rule or another, and some that are fine.
 NASTY = ["", " ", "0", "-1", "abc", "2024-02-30", "05/03/2024", "NA", "null", "D001", "D999", "00123", "SM9",
-         "EV1", "O1", "phone", "PHONE", "true", "maybe", "1e309", "=1+1", "<script>", "山东", "2024-01-01", "9999-12-31"]
+         "EV1", "O1", "phone", "PHONE", "true", "maybe", "1e309", "=1+1", "<script>", "山东", "2024-01-01", "9999-12-31",
+         "1e20", "2024-01-01 25:00", "\x00", " D001 "]
 
 
 def _raw(table: str, text: str) -> RawTable:
@@ -75,3 +78,26 @@ def test_validation_is_deterministic(source):
     for table in source.tables:
         pd.testing.assert_frame_equal(first.tables[table], second.tables[table])
         pd.testing.assert_frame_equal(first.quarantine[table], second.quarantine[table])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_sources())
+def test_accepted_rows_keep_the_rules_and_quarantined_rows_are_as_read(source):
+    validated = validate_source(source)
+    for table, raw in source.tables.items():
+        good, bad = validated.tables[table], validated.quarantine[table]
+        model = schema.TABLES[table]
+        model.validate(good)  # every value rule and row rule of the contract holds
+        for name, column in schema.columns_of(table).items():
+            kind = column.metadata["kind"]
+            if name in good and kind in ("date", "timestamp"):
+                assert pd.api.types.is_datetime64_any_dtype(good[name]), (table, name)
+                years = good[name].dropna().dt.year
+                assert years.between(1900, 2100).all(), (table, name)
+                if kind == "date":
+                    assert (good[name].dropna() == good[name].dropna().dt.normalize()).all(), (table, name)
+            elif name in good and kind in ("text", "code"):
+                given_values = good[name].dropna()
+                assert (given_values == given_values.str.strip()).all() and (given_values != "").all(), (table, name)
+        as_read = raw.frame.loc[bad.index]
+        pd.testing.assert_frame_equal(bad.drop(columns="reason"), as_read, check_names=False)
