@@ -24,7 +24,7 @@ from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.early_warning.detect import SEVERITY_ORDER, STATUSES
 from channel_analysis.labels import label
-from channel_analysis.monthly import Month, as_of, month_figures
+from channel_analysis.monthly import Month, as_of, month_figures, with_previous
 from channel_analysis.panel import dealer_month_panel
 from channel_analysis.plots import compact_money
 
@@ -184,11 +184,9 @@ def deck_figures(source: Any) -> DeckFigures:
     prev = Month((m.period - 1).strftime("%Y-%m"))
     tables = as_of(dict(inp.tables), m)
     kpis, alerts, health, previous = inp.kpis, inp.alerts, inp.health, inp.previous
+    panel = inp.panel if inp.panel is not None else dealer_month_panel(tables, as_of=m.label)
     if kpis is None or alerts is None or health is None or previous is None:
-        try:
-            figures = month_figures(dict(inp.tables), [prev, m], settings=inp.settings)
-        except KeyError:  # the data start with M: there is no M−1 to compare with
-            figures = month_figures(dict(inp.tables), [m], settings=inp.settings)
+        figures = month_figures(tables, with_previous(tables, m), settings=inp.settings, panel=panel)
         now = figures[m.label]
         kpis = now.kpis if kpis is None else kpis
         alerts = now.alerts if alerts is None else alerts
@@ -196,7 +194,6 @@ def deck_figures(source: Any) -> DeckFigures:
         previous = figures.get(prev.label) if previous is None else previous
     if previous is None or previous is False:  # nothing to compare with: empty frames of the same shape
         previous = SimpleNamespace(kpis=kpis.iloc[0:0], alerts=alerts.iloc[0:0], health=health.iloc[0:0])
-    panel = inp.panel if inp.panel is not None else dealer_month_panel(tables, as_of=m.label)
     f = DeckFigures(
         month=m.label, tables=tables, kpis=kpis, prev_kpis=previous.kpis, alerts=alerts,
         prev_alerts=previous.alerts, health=health, prev_health=previous.health, managers=_managers(tables),

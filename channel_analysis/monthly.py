@@ -3,13 +3,17 @@
 ``run_month`` is what ``channel-analysis run`` calls. Everything is written to a
 staging folder and published only when the whole run succeeded (see
 :mod:`channel_analysis.publish`).
+
+The reading, validation and computing stages import their engines (DuckDB through Ibis,
+pandera, SciPy) when they run: a report notebook that imports :class:`Month` or
+:class:`ReportFigures` from here, to read figures a run has already computed, does not wait
+for them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import platform
-import re
 import shutil
 import subprocess
 import time
@@ -22,50 +26,10 @@ import pandas as pd
 from channel_analysis import publish, schema
 from channel_analysis.config import Settings
 from channel_analysis.errors import ParameterError
-from channel_analysis.io import read_source
-from channel_analysis.early_warning import history_from_panel, warnings_for_months
-from channel_analysis.metrics.kpis import monthly_kpis
-from channel_analysis.outputs import write_action_list, write_csv
-from channel_analysis.panel import dealer_month_panel
-from channel_analysis.validate import validate_source, write_quality
+from channel_analysis.faults import with_checkpoints
+from channel_analysis.months import Month, as_of  # noqa: F401  (part of this module's API)
 
 _VERSIONED = ("channel-analysis", "pandas", "numpy", "duckdb", "ibis-framework", "pandera", "pyarrow", "statsmodels")
-
-
-@dataclass(frozen=True)
-class Month:
-    """A report month M: its label and its first and last day."""
-
-    label: str
-
-    @classmethod
-    def parse(cls, value: str) -> "Month":
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-            raise ParameterError(f"month '{value}' is not a month: write it as YYYY-MM, e.g. 2026-10")
-        return cls(value)
-
-    @property
-    def period(self) -> pd.Period:
-        return pd.Period(self.label, freq="M")
-
-    @property
-    def start(self) -> pd.Timestamp:
-        return self.period.start_time
-
-    @property
-    def end(self) -> pd.Timestamp:
-        """The last day of the month (a date; rows on that day count as in the month)."""
-        return self.period.end_time.normalize()
-
-
-def as_of(tables: dict[str, pd.DataFrame], month: Month) -> dict[str, pd.DataFrame]:
-    """Validated tables → the same tables as seen on ``month``'s last day (later rows dropped)."""
-    out = {}
-    cutoff = month.end + pd.Timedelta(days=1)  # timestamps on the last day count
-    for name, frame in tables.items():
-        date_col = schema.date_column(name)
-        out[name] = frame[frame[date_col] < cutoff] if date_col else frame
-    return out
 
 
 def _checksums(data: str) -> dict[str, str]:
@@ -76,7 +40,16 @@ def _checksums(data: str) -> dict[str, str]:
         files = [p for p in sorted(path.iterdir()) if p.is_file() and any(p.name.lower().startswith(n) for n in names)]
     else:
         files = [path] if path.is_file() else []
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    return {p.name: file_sha256(p) for p in files}
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:  # by blocks: a source file may be larger than memory
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _code_revision() -> str:
@@ -108,27 +81,96 @@ class MonthFigures:
     health: pd.DataFrame
 
 
-def month_figures(
-    tables: dict[str, pd.DataFrame], months: list[Month], *, settings: Settings
-) -> dict[str, MonthFigures]:
-    """Validated tables, months → each month's KPIs, alerts and dealer health, as of its end.
+def kpis_by_month(tables: dict[str, pd.DataFrame], months: list[Month], *, settings: Settings) -> dict[str, pd.DataFrame]:
+    """Validated tables, months → each month's KPIs (``kpis.csv``), as of its end.
+
+    The tables are handed to the engine once for all months (``monthly_kpis`` ignores rows
+    dated after its month, so they need no cutting).
+    """
+    from channel_analysis.metrics.kpis import monthly_kpis
+    from channel_analysis.panel import engine_tables
+
+    bound, con = engine_tables(tables)
+    return {m.label: monthly_kpis(bound, as_of=m.label, settings=settings, con=con) for m in months}
+
+
+def warnings_by_month(
+    tables: dict[str, pd.DataFrame], months: list[Month], *, panel: pd.DataFrame | None = None
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Validated tables, months → each month's (alerts, dealer health), as of its end.
 
     One panel, as of the last month, serves every month: a month reads only its own past.
+    ``panel``: that panel when the caller has it already.
     """
+    from channel_analysis.early_warning import history_from_panel, warnings_for_months
+    from channel_analysis.panel import dealer_month_panel
+
     last = max(months, key=lambda m: m.label)
-    panel = dealer_month_panel(as_of(tables, last), as_of=last.label)
+    if panel is None:
+        panel = dealer_month_panel(as_of(tables, last), as_of=last.label)
     history = history_from_panel(panel, tables["dealers"])
-    warnings = warnings_for_months(history, [m.label for m in months])
-    out = {}
-    for m in months:
-        alerts, health = warnings[m.label]
-        kpis = monthly_kpis(as_of(tables, m), as_of=m.label, settings=settings)
-        out[m.label] = MonthFigures(kpis=kpis, alerts=alerts, health=health)
-    return out
+    return warnings_for_months(history, [m.label for m in months])
+
+
+def month_figures(
+    tables: dict[str, pd.DataFrame],
+    months: list[Month],
+    *,
+    settings: Settings,
+    panel: pd.DataFrame | None = None,
+) -> dict[str, MonthFigures]:
+    """Validated tables, months → each month's KPIs, alerts and dealer health, as of its end
+    (``panel``: the dealer × month panel as of the last month, when the caller has it)."""
+    kpis = kpis_by_month(tables, months, settings=settings)
+    warnings = warnings_by_month(tables, months, panel=panel)
+    return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
+
+
+@dataclass
+class ReportFigures:
+    """Everything of report month M that is computed over the whole network, once per run and
+    shared by the CSV files, the deck and every report notebook (so they never disagree).
+
+    ``panel``: dealer × month as of M; ``figures``: KPIs, alerts and health of M and of M−1
+    (M−1 only when the data reach back to it); ``kpis``: the KPIs of each of the
+    ``KPI_HISTORY`` months ending M that the data reach (the reports' trends and "same month
+    last year").
+    """
+
+    month: str
+    panel: pd.DataFrame
+    figures: dict[str, MonthFigures]
+    kpis: dict[str, pd.DataFrame]
+
+    @property
+    def now(self) -> MonthFigures:
+        return self.figures[self.month]
+
+    @property
+    def previous(self) -> MonthFigures | None:
+        return self.figures.get(str(pd.Period(self.month, freq="M") - 1))
+
+
+KPI_HISTORY = 13  # months of KPIs a run computes for its reports: M and the 12 before
+
+
+def report_figures(tables: dict[str, pd.DataFrame], month: Month, *, settings: Settings) -> ReportFigures:
+    """validated tables, report month M → :class:`ReportFigures` as of M's last day."""
+    from channel_analysis.panel import dealer_month_panel
+
+    tables = as_of(tables, month)
+    panel = dealer_month_panel(tables, as_of=month.label)
+    kpis = kpis_by_month(tables, _data_months(tables, month, KPI_HISTORY), settings=settings)
+    compared = with_previous(tables, month)
+    warnings = warnings_by_month(tables, compared, panel=panel)
+    figures = {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in compared}
+    return ReportFigures(month=month.label, panel=panel, figures=figures, kpis=kpis)
 
 
 def write_month_tables(figures: MonthFigures, folder: Path) -> None:
     """kpis.csv, alerts.csv, alerts.xlsx and dealer_health.csv into ``folder``."""
+    from channel_analysis.outputs import write_action_list, write_csv
+
     write_csv(figures.kpis, folder / "kpis.csv")
     write_action_list(figures.alerts, folder)
     write_csv(figures.health, folder / "dealer_health.csv")
@@ -148,6 +190,9 @@ def months_in(spec: str) -> list[Month]:
 def backtest(data: str, months: str, out: str | Path, *, settings: Settings | None = None, progress=None) -> list[Path]:
     """For every month of the range, as of its end: ``out/YYYY-MM/`` with kpis.csv, alerts.csv
     (and .xlsx) and dealer_health.csv, exactly as a run writes them; no notebooks, no HTML."""
+    from channel_analysis.io import read_source
+    from channel_analysis.validate import validate_source
+
     wanted = months_in(months)
     out = Path(out).absolute()  # notebooks run in another working directory
     validated = validate_source(read_source(data))
@@ -194,19 +239,24 @@ def _reports(prepared: Path, m: Month, lang: str, staging: Path, work: Path, pro
         _page(name, prepared, m, lang, staging, work, title=f"{label(name, lang)} — {m.label}")
 
 
-def _with_previous(tables: dict[str, pd.DataFrame], m: Month) -> list[Month]:
-    """[M−1, M] when the data reaches back to M−1 (so a report can say what changed), else [M]."""
-    previous = Month(str(m.period - 1))
+def _data_months(tables: dict[str, pd.DataFrame], m: Month, count: int) -> list[Month]:
+    """The last ``count`` months ending ``m`` that the data reach (from the first order's month)."""
     first = tables["orders"][schema.Orders.order_date].min()
-    return [previous, m] if pd.notna(first) and first <= previous.end else [m]
+    start = max(m.period - (count - 1), first.to_period("M")) if pd.notna(first) else m.period
+    return [Month(str(p)) for p in pd.period_range(start, m.period, freq="M")]
 
 
-def _deck(tables, m: Month, settings: Settings, figures: dict, staging: Path, *, lang: str, template) -> None:
+def with_previous(tables: dict[str, pd.DataFrame], m: Month) -> list[Month]:
+    """[M−1, M] when the data reach back to M−1 (so a report can say what changed), else [M]."""
+    return _data_months(tables, m, 2)
+
+
+def _deck(tables, m: Month, settings: Settings, figures: ReportFigures, staging: Path, *, lang: str, template) -> None:
     from channel_analysis.deck import DeckInputs, build_deck
 
-    now = figures[m.label]
-    previous = figures.get(str(m.period - 1), False)
-    inputs = DeckInputs(tables, m.label, settings, now.kpis, now.alerts, now.health, previous=previous)
+    now, previous = figures.now, figures.previous
+    inputs = DeckInputs(tables, m.label, settings, now.kpis, now.alerts, now.health, panel=figures.panel,
+                        previous=previous if previous is not None else False)
     build_deck(inputs, staging / "deck.pptx", lang=lang, template=Path(template) if template else None)
 
 
@@ -228,9 +278,12 @@ def run_month(
     staging folder is published in one rename. Any failure keeps the last good
     publication and moves the staging folder to ``out/.failed/``.
     """
+    from channel_analysis.io import read_source
     from channel_analysis.report_data import write_prepared_source
+    from channel_analysis.validate import validate_source, write_quality
 
     progress = progress or (lambda step: None)
+    progress = with_checkpoints(progress)  # each step is also a kill point for the tests (faults.py)
     m = Month.parse(month)
     if lang not in ("en", "zh"):
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
@@ -248,13 +301,11 @@ def run_month(
             quality = write_quality(validated, staging, month_end=m.end)
             progress("figures of the month")
             settings = settings or Settings()
-            wanted = _with_previous(validated.tables, m)
-            all_figures = month_figures(validated.tables, wanted, settings=settings)
-            figures = all_figures[m.label]
-            write_month_tables(figures, staging)
+            figures = report_figures(validated.tables, m, settings=settings)
+            write_month_tables(figures.now, staging)
             progress("management deck")
-            _deck(validated.tables, m, settings, all_figures, staging, lang=lang, template=deck_template)
-            prepared = write_prepared_source(validated.tables, work / "source", quality=quality)
+            _deck(validated.tables, m, settings, figures, staging, lang=lang, template=deck_template)
+            prepared = write_prepared_source(validated.tables, work / "source", quality=quality, figures=figures)
             _reports(prepared, m, lang, staging, work, progress)
             progress("landing page")
             _page(LANDING, prepared, m, lang, staging, work, title=_landing_title(m, lang))
@@ -281,6 +332,8 @@ def run_month(
             if kept and exc.args and isinstance(exc.args[0], str):
                 # messages name files in the staging folder; point them where the files now are
                 exc.args = (exc.args[0].replace(str(staging), str(kept)), *exc.args[1:])
+            if isinstance(exc, OSError):  # a full or read-only disk: name the files the run was writing
+                exc.filename = str(exc.filename or staging).replace(str(staging), str(kept or staging))
             raise
         finally:
             shutil.rmtree(work, ignore_errors=True)

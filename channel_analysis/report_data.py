@@ -3,21 +3,24 @@
 A monthly run validates its source once and writes the accepted rows to a *prepared
 folder* (:func:`write_prepared_source`): one Parquet file per table, typed exactly as
 :func:`~channel_analysis.validate.validate_source` gives them, and a marker
-``.validated.json`` with each file's row count and SHA-256. The five report notebooks
-then read that folder directly instead of validating the source five times; given
-anything else (a folder of CSV files, a database, a URL) :func:`month_data` reads and
-validates it as the command line does.
+``.validated.json`` with each file's row count and SHA-256. Beside them it writes the figures
+it computed for its month (:class:`~channel_analysis.monthly.ReportFigures`: the dealer ×
+month panel, the KPIs of the last 13 months, alerts and dealer health of M and M−1), checked
+the same way. The report notebooks read that folder directly instead of validating the source
+and computing those figures once per notebook; given anything else (a folder of CSV files, a
+database, a URL, or a prepared folder asked about another month) :func:`month_data` reads,
+validates and computes as the command line does.
 
-:class:`MonthData` holds the tables as of the report month M and computes, once and only
-when asked, what every report shows: the dealer × month panel, the contract's KPIs,
-alerts and dealer health of M and of M−1 (:func:`~channel_analysis.monthly.month_figures`,
-so the notebooks and the CSV files never disagree), the KPIs of any other month, the
-headline figures and "what changed since last month" in the report's language.
+:class:`MonthData` holds the tables as of the report month M and gives, computing them only
+when the run has not and only when asked, what every report shows: the dealer × month panel,
+the contract's KPIs, alerts and dealer health of M and of M−1
+(:func:`~channel_analysis.monthly.month_figures`, so the notebooks and the CSV files never
+disagree), the KPIs of any other month, the headline figures and "what changed since last
+month" in the report's language.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -33,10 +36,19 @@ from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
 from channel_analysis.labels import check_lang, label
-from channel_analysis.monthly import Month, MonthFigures, as_of, month_figures
+from channel_analysis.monthly import (
+    Month,
+    MonthFigures,
+    ReportFigures,
+    as_of,
+    file_sha256,
+    month_figures,
+    with_previous,
+)
 
 MARKER = ".validated.json"
 PREPARED_FORMAT = 1
+FIGURES = ("panel", "kpis", "alerts", "health")  # figures.<name>.parquet
 TOPICS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
 _TOPIC_ALIASES = {"costs": "acquisition_vs_retention", "managers": "sales_managers", "service": "service_flow"}
 MONEY_METRICS = ("revenue", "revenue_t12", "acquisition_spend_t12", "cac_t12", "retention_spend_t12",
@@ -53,19 +65,19 @@ class PreparedSourceWarning(UserWarning):
 # --------------------------------------------------------------------------- the prepared folder
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_prepared_source(
-    tables: dict[str, pd.DataFrame], folder: str | Path, *, quality: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame],
+    folder: str | Path,
+    *,
+    quality: pd.DataFrame | None = None,
+    figures: ReportFigures | None = None,
 ) -> Path:
     """validated tables → ``folder`` with ``<table>.parquet`` per table and the marker ``.validated.json``;
     returns ``folder``.
+
+    ``figures``: the run's :class:`~channel_analysis.monthly.ReportFigures` of month M, written
+    beside the tables (``figures.<panel|kpis|alerts|health>.parquet``), so that every report
+    notebook of M reads them instead of computing them again; reports of another month ignore them.
 
     Only the contract's columns are written (extra columns of the source are dropped), with the
     types validation gave them; each file keeps its rows' ``source_row``. The folder is itself a
@@ -84,7 +96,7 @@ def write_prepared_source(
     marker = folder / MARKER
     if marker.exists():
         previous = _read_marker(folder) or {}
-        for entry in previous.get("tables", {}).values():
+        for entry in [*previous.get("tables", {}).values(), *previous.get("figures", {}).get("files", {}).values()]:
             (folder / entry.get("file", "")).unlink(missing_ok=True)
         marker.unlink()
     leftovers = [p.name for p in folder.iterdir()]
@@ -101,14 +113,66 @@ def write_prepared_source(
         path = folder / f"{name}.parquet"
         # an unnamed index is stored as pandas' "__index_level_0__": no clash with a contract column
         frame[columns].rename_axis(None).to_parquet(path, index=True)
-        entries[name] = {"file": path.name, "rows": len(frame), "sha256": _sha256(path)}
+        entries[name] = {"file": path.name, "rows": len(frame), "sha256": file_sha256(path)}
     content = {"format": PREPARED_FORMAT, "written_by": f"channel-analysis {_version()}", "tables": entries}
+    if figures is not None:
+        content["figures"] = {"month": figures.month, "months": sorted(figures.figures),
+                              "files": _write_figures(figures, folder)}
     if quality is not None:
         content["quality"] = json.loads(quality.to_json(orient="records"))
     partial = folder / (MARKER + ".partial")
     partial.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(partial, marker)
     return folder
+
+
+def _write_figures(figures: ReportFigures, folder: Path) -> dict[str, dict]:
+    frames = {
+        "panel": figures.panel,
+        "kpis": pd.concat(figures.kpis.values(), ignore_index=True),
+        "alerts": pd.concat([f.alerts for f in figures.figures.values()], ignore_index=True),
+        "health": pd.concat([f.health for f in figures.figures.values()], ignore_index=True),
+    }
+    entries = {}
+    for name in FIGURES:
+        path = folder / f"figures.{name}.parquet"
+        frames[name].to_parquet(path, index=False)
+        entries[name] = {"file": path.name, "rows": len(frames[name]), "sha256": file_sha256(path)}
+    return entries
+
+
+def _read_figures(folder: Path, content: dict) -> ReportFigures | None:
+    """The figures a run wrote beside a prepared source (checked like its tables), else None."""
+    listed = content.get("figures")
+    if not listed:
+        return None
+    frames = {}
+    for name in FIGURES:
+        entry = listed["files"].get(name) or {}
+        frames[name] = _checked_parquet(folder, entry)
+    month, months = str(listed["month"]), [str(m) for m in listed["months"]]
+
+    def of(frame: pd.DataFrame, label_: str) -> pd.DataFrame:
+        return frame[frame["month"] == label_].reset_index(drop=True)
+
+    kpis = {m: of(frames["kpis"], m) for m in sorted(set(frames["kpis"]["month"]))}
+    per_month = {m: MonthFigures(kpis=kpis[m], alerts=of(frames["alerts"], m), health=of(frames["health"], m))
+                 for m in months}
+    return ReportFigures(month=month, panel=frames["panel"], figures=per_month, kpis=kpis)
+
+
+def _checked_parquet(folder: Path, entry: dict) -> pd.DataFrame:
+    """A file listed in the marker → its frame; ChannelAnalysisError when it is missing or changed."""
+    path = folder / str(entry.get("file"))
+    if not path.is_file():
+        raise ChannelAnalysisError(f"prepared source {folder}: {path.name} is missing")
+    if file_sha256(path) != entry.get("sha256"):
+        raise ChannelAnalysisError(f"prepared source {folder}: {path.name} changed since it was written (checksum)")
+    frame = pd.read_parquet(path)
+    if len(frame) != entry.get("rows"):
+        raise ChannelAnalysisError(f"prepared source {folder}: {path.name} has {len(frame)} rows, "
+                                   f"the marker says {entry.get('rows')}")
+    return frame
 
 
 def _version() -> str:
@@ -139,12 +203,17 @@ def read_prepared_source(folder: str | Path) -> dict[str, pd.DataFrame]:
     Raises :class:`~channel_analysis.errors.ChannelAnalysisError` naming the file when the
     marker is unreadable, a file is missing, changed (checksum or row count) or unexpected.
     """
-    folder = Path(folder)
+    return _read_prepared(Path(folder))[0]
+
+
+def _read_prepared(folder: Path) -> tuple[dict[str, pd.DataFrame], ReportFigures | None, dict]:
+    """A prepared folder → (its tables, the figures written with them or None, the marker)."""
     content = _read_marker(folder)
     if content is None or content.get("format") != PREPARED_FORMAT or not isinstance(content.get("tables"), dict):
         raise ChannelAnalysisError(f"{folder / MARKER} is not a prepared-source marker this version can read")
     entries = content["tables"]
-    listed = {entry.get("file") for entry in entries.values()}
+    figure_files = (content.get("figures") or {}).get("files", {})
+    listed = {entry.get("file") for entry in [*entries.values(), *figure_files.values()]}
     extra = sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != MARKER)
     if extra:
         raise ChannelAnalysisError(f"prepared source {folder} holds files its marker does not list: {', '.join(extra)}")
@@ -152,20 +221,12 @@ def read_prepared_source(folder: str | Path) -> dict[str, pd.DataFrame]:
     for name, entry in entries.items():
         if name not in schema.TABLES:
             raise ChannelAnalysisError(f"prepared source {folder}: '{name}' is not a contract table")
-        path = folder / str(entry.get("file"))
-        if not path.is_file():
-            raise ChannelAnalysisError(f"prepared source {folder}: {path.name} is missing")
-        if _sha256(path) != entry.get("sha256"):
-            raise ChannelAnalysisError(f"prepared source {folder}: {path.name} changed since it was written (checksum)")
-        frame = pd.read_parquet(path).rename_axis("source_row")
-        if len(frame) != entry.get("rows"):
-            raise ChannelAnalysisError(f"prepared source {folder}: {path.name} has {len(frame)} rows, "
-                                       f"the marker says {entry.get('rows')}")
-        tables[name] = frame
+        tables[name] = _checked_parquet(folder, entry).rename_axis("source_row")
     missing = [t for t in schema.REQUIRED_TABLES if t not in tables]
     if missing:
         raise ChannelAnalysisError(f"prepared source {folder} lacks the required table(s) {', '.join(missing)}")
-    return {name: tables[name] for name in schema.TABLES if name in tables}
+    tables = {name: tables[name] for name in schema.TABLES if name in tables}
+    return tables, _read_figures(folder, content), content
 
 
 @dataclass(frozen=True)
@@ -177,6 +238,7 @@ class LoadedSource:
     prepared: bool  # read from a prepared folder (no validation needed)
     rows_quarantined: int = 0  # rows validation set aside (0 for a prepared folder)
     quality: pd.DataFrame | None = None  # rows read, accepted, quarantined per table, when known
+    figures: ReportFigures | None = None  # what the run computed for its month (prepared folders only)
 
 
 def load_source(data: str | Path) -> LoadedSource:
@@ -185,11 +247,11 @@ def load_source(data: str | Path) -> LoadedSource:
     ``read_source`` + ``validate_source``, as the command line does."""
     if isinstance(data, (str, Path)) and "://" not in str(data) and is_prepared(data):
         try:
-            tables = read_prepared_source(data)
-            quality = (_read_marker(Path(data)) or {}).get("quality")
-            quality = pd.DataFrame(quality) if quality else None
+            tables, figures, marker = _read_prepared(Path(data))
+            quality = pd.DataFrame(marker["quality"]) if marker.get("quality") else None
             rows = int(quality["rows_quarantined"].sum()) if quality is not None else 0
-            return LoadedSource(str(data), tables, prepared=True, rows_quarantined=rows, quality=quality)
+            return LoadedSource(str(data), tables, prepared=True, rows_quarantined=rows, quality=quality,
+                                figures=figures)
         except ChannelAnalysisError as exc:
             warnings.warn(f"{exc}; validating the folder as an ordinary source instead", PreparedSourceWarning,
                           stacklevel=2)
@@ -307,7 +369,9 @@ class MonthData:
     Computed once, on first use: ``panel`` (dealer × month as of M), ``kpis``, ``alerts``,
     ``health`` of M and ``previous`` (the same three of M−1, a
     :class:`~channel_analysis.monthly.MonthFigures`; None when the data start with M).
-    ``kpis_of(month)`` gives the KPIs of any earlier month.
+    ``kpis_of(month)`` gives the KPIs of any earlier month. ``figures``: what the monthly run
+    already computed for M (:class:`~channel_analysis.monthly.ReportFigures`), used instead of
+    computing it again.
     """
 
     location: str
@@ -318,7 +382,14 @@ class MonthData:
     prepared: bool = False
     rows_quarantined: int = 0
     data_quality: pd.DataFrame | None = None  # per table: rows read, accepted, quarantined
+    figures: ReportFigures | None = field(default=None, repr=False)
     _kpis: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.figures is not None:
+            if self.figures.month != self.month.label:
+                raise ValueError(f"figures of {self.figures.month} given for month {self.month.label}")
+            self._kpis.update(self.figures.kpis)
 
     def quality(self) -> pd.DataFrame:
         """Per table: rows read, accepted and quarantined (accepted rows only when not known)."""
@@ -384,15 +455,16 @@ class MonthData:
         """The dealer × month panel as of M (``panel.dealer_month_panel``)."""
         from channel_analysis.panel import dealer_month_panel
 
+        if self.figures is not None:
+            return self.figures.panel
         return dealer_month_panel(self.tables, as_of=self.label)
 
     @cached_property
     def _figures(self) -> dict[str, MonthFigures]:
-        months = [Month(self.previous_label), self.month]
-        try:
-            figures = month_figures(self.tables, months, settings=self.settings)
-        except KeyError:  # M−1 is before the first month with data
-            figures = month_figures(self.tables, [self.month], settings=self.settings)
+        if self.figures is not None:
+            return self.figures.figures
+        months = with_previous(self.tables, self.month)
+        figures = month_figures(self.tables, months, settings=self.settings, panel=self.panel)
         for label_, fig in figures.items():
             self._kpis.setdefault(label_, fig.kpis)
         return figures
@@ -514,6 +586,7 @@ def month_data(data: str | Path, month: str, *, lang: str = "en", settings: Sett
     except ValueError as exc:
         raise ParameterError(str(exc)) from None
     loaded = load_source(data)
+    figures = loaded.figures if loaded.figures is not None and loaded.figures.month == m.label else None
     return MonthData(
         location=loaded.location,
         tables=as_of(loaded.tables, m),
@@ -523,6 +596,7 @@ def month_data(data: str | Path, month: str, *, lang: str = "en", settings: Sett
         prepared=loaded.prepared,
         rows_quarantined=loaded.rows_quarantined,
         data_quality=loaded.quality,
+        figures=figures,
     )
 
 

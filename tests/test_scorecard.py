@@ -24,7 +24,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from channel_analysis.config import Settings
 from channel_analysis.metrics.kpis import monthly_kpis
 from channel_analysis.metrics.scorecard import rule_breakers, sales_manager_scorecard, scorecard_trend
 from tables import frame

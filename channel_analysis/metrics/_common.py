@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+NETWORK, REGION, SALES_MANAGER = "network", "region", "sales_manager"  # the scopes of kpis.csv
+
 
 def month_ordinal(dates: pd.Series) -> pd.Series:
     """dates → month number as ``pd.Period(..., "M").ordinal`` (months since 1970-01)."""

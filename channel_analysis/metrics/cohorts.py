@@ -11,22 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.survfunc import SurvfuncRight
 
 from channel_analysis import schema
 from channel_analysis.errors import ParameterError
-from channel_analysis.panel import panel_as_of, report_month
+from channel_analysis.months import panel_as_of, report_month
 from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col
 
 P, D = schema.Panel, schema.Dealers
-COHORT, AGE, STATUS = "cohort", P.months_since_signed, "status"
+COHORT, AGE = "cohort", P.months_since_signed
 
-# Dealer status at the report month M, in order of precedence (see dealer_status).
-LOST, NEW, DORMANT, ACTIVE = "lost", "new", "dormant", "active"
-STATUSES = (ACTIVE, NEW, DORMANT, LOST)
-NEW_MONTHS = 6  # new: signed in M−5 … M
-DORMANT_MONTHS = 6  # dormant: in the network, no positive order in M−5 … M
-LOST_MONTHS = 12  # lost: left in T12 (M−11 … M); dealers that left earlier are no longer counted
+LOST_MONTHS = 12  # T12: M−11 … M
 
 
 def _cohort(signed_ordinal: pd.Series, freq: str) -> pd.Series:
@@ -196,6 +190,8 @@ def survival_by_cohort(dealers: pd.DataFrame, *, as_of: str | pd.Period, cohort_
     gone = _ordinal(_col(frame, D.terminated_date).astype("datetime64[ns]"))
     lost = gone.notna() & (gone <= month.ordinal)
     duration = (gone.where(lost, month.ordinal) - signed).astype("int64")
+    from statsmodels.duration.survfunc import SurvfuncRight  # loaded only when survival is asked for
+
     z, parts = stats.norm.ppf(0.975), []
     for cohort, index in frame.groupby(_cohort(signed, cohort_freq)).groups.items():
         time, event = duration[index].to_numpy(), lost[index].to_numpy()
@@ -223,56 +219,6 @@ def survival_by_cohort(dealers: pd.DataFrame, *, as_of: str | pd.Period, cohort_
         )
     columns = [COHORT, "months", "at_risk", "lost", "survival", "ci_low", "ci_high"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-
-
-def dealer_status(panel: pd.DataFrame, dealers: pd.DataFrame, *, as_of: str | pd.Period) -> pd.DataFrame:
-    """panel, dealers → one row per dealer signed by M and not gone before T12:
-    dealer_id, region, sales_manager_id, status.
-
-    status, first match wins: ``lost`` — terminated_date in T12; ``new`` — signed within
-    the last ``NEW_MONTHS`` months (M−5 … M); ``dormant`` — in the network, no positive order
-    in the last ``DORMANT_MONTHS`` months; ``active`` — the rest. (The contract's
-    ``at_risk`` comes from the early warning, not from here.)
-    """
-    month = report_month(as_of)
-    signed, gone = _ordinal(dealers[D.signed_date]), _ordinal(_col(dealers, D.terminated_date).astype("datetime64[ns]"))
-    left_by_m = gone.notna() & (gone <= month.ordinal)
-    keep = (signed <= month.ordinal) & ~(left_by_m & (gone <= month.ordinal - LOST_MONTHS))
-    rows = panel_as_of(panel, as_of=month)
-    recent = rows[_ordinal(rows[P.month]) > month.ordinal - DORMANT_MONTHS]
-    ordering = set(recent.loc[recent[P.order_count] > 0, P.dealer_id])
-    frame = dealers[keep]
-    status = np.select(
-        [left_by_m[keep], (signed > month.ordinal - NEW_MONTHS)[keep], ~frame[D.dealer_id].isin(ordering)],
-        [LOST, NEW, DORMANT],
-        ACTIVE,
-    )
-    out = pd.DataFrame({D.dealer_id: frame[D.dealer_id], D.region: frame[D.region]})
-    out[D.sales_manager_id] = _col(frame, D.sales_manager_id)
-    out[STATUS] = status
-    return out.reset_index(drop=True)
-
-
-def dealer_status_shares(
-    panel: pd.DataFrame, dealers: pd.DataFrame, *, as_of: str | pd.Period, by: str | None = None
-) -> pd.DataFrame:
-    """panel, dealers → one row per status (× region or sales_manager_id): status, dealers,
-    share (of the group's dealers; sums to 1). Statuses as :func:`dealer_status` defines."""
-    if by not in (None, D.region, D.sales_manager_id):
-        raise ParameterError(f"by must be None, {D.region!r} or {D.sales_manager_id!r}; got {by!r}")
-    status = dealer_status(panel, dealers, as_of=as_of)
-    keys = [by] if by else []
-    counts = status.groupby([*keys, STATUS], dropna=False).size()
-    groups = status[by].drop_duplicates().sort_values().tolist() if by else [None]
-    index = (
-        pd.MultiIndex.from_product([groups, list(STATUSES)], names=[by, STATUS])
-        if by
-        else pd.Index(STATUSES, name=STATUS)
-    )
-    out = counts.reindex(index, fill_value=0).rename("dealers").reset_index()
-    total = out.groupby(keys, dropna=False)["dealers"].transform("sum") if by else out["dealers"].sum()
-    out["share"] = out["dealers"] / total
-    return out
 
 
 def revenue_lost_to_churn(panel: pd.DataFrame, dealers: pd.DataFrame, *, as_of: str | pd.Period) -> pd.DataFrame:

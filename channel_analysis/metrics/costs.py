@@ -13,11 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 
 from channel_analysis import schema
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
-from channel_analysis.panel import panel_as_of, report_month
+from channel_analysis.months import panel_as_of, report_month
 from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col, ratio as _ratio
 
 X, D, P = schema.Expenses, schema.Dealers, schema.Panel
@@ -340,6 +339,8 @@ def retention_activity_effect(
     if data.groupby("anchor")["log_months_signed"].nunique().max() > 1:  # else the period effects hold it
         controls.append("log_months_signed")
     controls += [f"C({c})" for c in (P.region, P.tier, "anchor") if data[c].nunique() > 1]
+    import statsmodels.formula.api as smf  # seconds to load: only this model needs it
+
     fit = smf.ols(f"y ~ {' + '.join(terms + controls)}", data=data).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(data[P.dealer_id])[0]}
     )

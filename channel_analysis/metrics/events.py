@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
 from channel_analysis import schema
-from channel_analysis.panel import report_month
+from channel_analysis.months import report_month
 
 E, A, P = schema.Events, schema.EventAttendance, schema.Panel
 
@@ -156,7 +155,9 @@ def _did(units: pd.DataFrame, outcome: str) -> dict[str, float]:
     y = change - change.groupby(units["cell"]).transform("mean")
     x = units["treated"] - units["treated"].groupby(units["cell"]).transform("mean")
     groups = pd.factorize(units[P.dealer_id])[0]
-    fit = sm.OLS(y.to_numpy(float), x.to_numpy(float)[:, None]).fit(
+    from statsmodels.regression.linear_model import OLS  # loaded only when a model is fitted
+
+    fit = OLS(y.to_numpy(float), x.to_numpy(float)[:, None]).fit(
         cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}
     )
     estimate = float(fit.params[0])

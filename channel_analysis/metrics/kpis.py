@@ -20,7 +20,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cached_property
 
 import ibis
@@ -31,12 +30,12 @@ import pandas as pd
 from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.panel import engine_tables, report_month
+from channel_analysis.metrics._common import NETWORK, REGION, SALES_MANAGER
 from channel_analysis.metrics._common import ratio as _ratio
 
 D, O, I, S = schema.Dealers, schema.Orders, schema.Interactions, schema.ServiceRequests
 X, R, E, A = schema.Expenses, schema.Prospects, schema.Events, schema.EventAttendance
 
-NETWORK, REGION, SALES_MANAGER = "network", "region", "sales_manager"
 KPI_COLUMNS = ["month", "metric", "scope", "scope_id", "value", "target", "meets_target"]
 
 # The contract's metrics in its order, with the scopes written besides `network` (◆ region, ★ sales manager).

@@ -16,8 +16,8 @@ import pandas as pd
 from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.errors import ChannelAnalysisError
-from channel_analysis.metrics.kpis import NETWORK, SALES_MANAGER
-from channel_analysis.panel import report_month
+from channel_analysis.metrics._common import NETWORK, SALES_MANAGER
+from channel_analysis.months import report_month
 
 S, D = schema.ServiceRequests, schema.Dealers
 LOW_SATISFACTION = 2  # scores 1 and 2 count as dissatisfied

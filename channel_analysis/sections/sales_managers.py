@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from channel_analysis import plots
-from channel_analysis.metrics.kpis import SALES_MANAGER
+from channel_analysis.metrics._common import SALES_MANAGER
 from channel_analysis.metrics.scorecard import RULES, rule_breakers, sales_manager_scorecard
 from channel_analysis.report import summary_box
 from channel_analysis.report_data import MonthData, fmt_count
