@@ -43,13 +43,16 @@ def warnings_for_months(
     """History, months → ``{month: (alerts, health)}``; each month sees only its own past.
 
     The health of the month before each month is computed too, so that every
-    month says what moved its score.
+    month says what moved its score. A month in which no dealer is in the network or
+    leaving it (before the first signing, after the last dealer left) has no rows.
     """
     settings = settings or WarningSettings()
     out = {}
     cache: dict[str, pd.DataFrame] = {}
 
     def health_of(label: str, previous: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        if not history.has_dealers_in(label):  # before the first signing, or after every dealer left
+            return pd.DataFrame(columns=ALERT_COLUMNS), pd.DataFrame(columns=HEALTH_COLUMNS)
         col = history.col(label)
         sig = signals_at(history, label)
         alerts = alerts_from_signals(sig, month=label, month_col=col, settings=settings)
@@ -60,7 +63,7 @@ def warnings_for_months(
         label = _month_label(month)
         prev_label = _month_label(pd.Period(label, freq="M") - 1)
         previous = cache.get(prev_label)
-        if previous is None and history.months[0] <= pd.Period(prev_label, freq="M").start_time:
+        if previous is None and history.has_dealers_in(prev_label):
             previous = health_of(prev_label, None)[1]
         alerts, health = health_of(label, previous)
         cache[label] = health

@@ -83,13 +83,25 @@ class History:
             raise KeyError(f"{month} is outside the panel ({self.months[0]:%Y-%m}..{self.months[-1]:%Y-%m})")
         return int(idx)
 
+    def has_dealers_in(self, month: pd.Period | str) -> bool:
+        """True when some dealer has a panel row in ``month``; False before the first month with
+        data and after the last dealer left. KeyError (as :meth:`col`) for a month after the
+        panel's end while dealers were still in the network then: the panel is too short."""
+        start = pd.Period(month, freq="M").start_time
+        if len(self.months) == 0 or start < self.months[0]:
+            return False
+        if start > self.months[-1] and not self.in_network[:, -1].any():
+            return False
+        return bool(self.present[:, self.col(month)].any())
+
 
 def history_from_panel(panel: pd.DataFrame, dealers: pd.DataFrame) -> History:
     """panel (dealer × month), dealers → :class:`History` matrices from the first month with any order."""
     with_orders = panel.loc[panel[P.order_count] > 0, P.month]
     first = with_orders.min() if len(with_orders) else panel[P.month].min()
     panel = panel[panel[P.month] >= first]
-    months = pd.date_range(first, panel[P.month].max(), freq="MS")
+    # no row at all (no dealer signed yet): no months
+    months = pd.date_range(first, panel[P.month].max(), freq="MS") if len(panel) else pd.DatetimeIndex([])
     info = dealers.drop_duplicates(D.dealer_id).set_index(D.dealer_id)
     ids = pd.Index(sorted(set(panel[P.dealer_id]) & set(info.index)), name=D.dealer_id)
     rows = ids.get_indexer(panel[P.dealer_id])
@@ -105,7 +117,8 @@ def history_from_panel(panel: pd.DataFrame, dealers: pd.DataFrame) -> History:
     present = np.zeros(shape, dtype=bool)
     present[rows, cols] = True
     signed = info.loc[ids, D.signed_date]
-    signed_col = (signed.dt.year - months[0].year) * 12 + signed.dt.month - months[0].month
+    start = months[0] if len(months) else pd.Timestamp("2000-01-01")  # any origin: no dealer, no column
+    signed_col = (signed.dt.year - start.year) * 12 + signed.dt.month - start.month
     return History(
         dealers=info.loc[ids].reset_index(),
         months=months,
@@ -143,7 +156,9 @@ def _market_factor(h: History, values: np.ndarray, eligible: np.ndarray, base: s
     # shrink small regions towards the network: k dealers' worth of network evidence
     k = 10.0
     reg_rate = (reg_sum + k * net_rate[None, :]) / (reg_n + k)
-    base_rate = reg_rate[:, base].mean(axis=1, keepdims=True)
+    baseline = reg_rate[:, base]
+    # no baseline month yet (the first months of the data): no factor, and no warning about it
+    base_rate = baseline.mean(axis=1, keepdims=True) if baseline.shape[1] else np.full((len(uniq), 1), np.nan)
     factor = reg_rate / np.maximum(base_rate, 1e-9)
     return factor[codes]
 
