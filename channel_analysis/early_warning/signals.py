@@ -99,13 +99,15 @@ def history_from_panel(panel: pd.DataFrame, dealers: pd.DataFrame) -> History:
     """panel (dealer × month), dealers → :class:`History` matrices from the first month with any order."""
     with_orders = panel.loc[panel[P.order_count] > 0, P.month]
     first = with_orders.min() if len(with_orders) else panel[P.month].min()
-    panel = panel[panel[P.month] >= first]
+    # the rows from the first month are kept by a mask, not by copying the panel (millions of rows)
+    since_first = (panel[P.month] >= first).to_numpy()
     # no row at all (no dealer signed yet): no months
     months = pd.date_range(first, panel[P.month].max(), freq="MS") if len(panel) else pd.DatetimeIndex([])
     info = dealers.drop_duplicates(D.dealer_id).set_index(D.dealer_id)
-    ids = pd.Index(sorted(set(panel[P.dealer_id]) & set(info.index)), name=D.dealer_id)
+    seen = pd.Index(panel.loc[since_first, P.dealer_id].unique())
+    ids = seen.intersection(info.index).sort_values().rename(D.dealer_id)
     rows = ids.get_indexer(panel[P.dealer_id])
-    keep = rows >= 0
+    keep = (rows >= 0) & since_first
     rows, cols = rows[keep], months.get_indexer(panel[P.month])[keep]
     shape = (len(ids), len(months))
 
