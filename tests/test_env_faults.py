@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from channel_analysis import io, monthly
+from channel_analysis import io
 from channel_analysis.cli import main
 from channel_analysis.errors import SourceError
 from channel_analysis.io import read_source
 from mini_source import BASE
+from stand_ins import use_stand_ins
 from test_kill import CONTRACT_FILES, MONTH, snapshot, stand_in, visible
 
 
@@ -42,12 +43,7 @@ def source(tmp_path) -> Path:
 
 @pytest.fixture
 def notebooks(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    for name in (*monthly.REPORTS, monthly.LANDING):
-        stand_in(folder, name)
-    monkeypatch.setattr(monthly, "NOTEBOOKS", folder)
-    return folder
+    return use_stand_ins(tmp_path, monkeypatch, stand_in)
 
 
 def run(data, out: Path) -> int:

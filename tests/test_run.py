@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from channel_analysis import monthly
 from channel_analysis.cli import main
 from channel_analysis.early_warning import ALERT_COLUMNS
 from channel_analysis.synthetic import write_demo_data
+from stand_ins import use_stand_ins
 
 PARAMETERS = (
     'data: str = "../data/demo"  # data source\n'
@@ -53,12 +53,7 @@ def world(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def notebooks(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    for name in (*monthly.REPORTS, monthly.LANDING):
-        stand_in(folder, name)
-    monkeypatch.setattr(monthly, "NOTEBOOKS", folder)
-    return folder
+    return use_stand_ins(tmp_path, monkeypatch, stand_in)
 
 
 def run(world: Path, out: Path, *extra: str) -> int:
