@@ -420,6 +420,66 @@ def test_a_csv_header_of_a_million_columns_is_refused(tmp_path):
     assert len(message) < 300  # not a list of a million names
 
 
+def test_the_memory_guard_reads_what_the_machine_has():
+    available = io._available_memory()
+    assert available is not None and available > 2**26  # Linux: MemAvailable, in bytes
+
+
+def a_million_orders_in_a_small_parquet_file(path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 1_000_000
+    same = lambda value: pa.DictionaryArray.from_arrays(pa.array([0] * n, pa.int8()), pa.array([value]))  # noqa: E731
+    pq.write_table(pa.table({"order_id": same("O1"), "dealer_id": same("D1"), "order_date": same("2024-02-01"),
+                             "amount": same("1")}), path)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "duckdb", "postgresql"])
+def test_a_table_larger_than_the_memory_available_is_refused_before_it_is_read(kind, tmp_path, monkeypatch, request):
+    # 1,000,000 orders of 4 columns need about 80 MB once read: refused when only 50 MB are
+    # available (the machine's MemAvailable, here set low), read when 500 MB are
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "dealers.csv").write_text(DEALERS)
+    if kind == "csv":
+        (src / "orders.csv").write_text(ORDERS + "O1,D1,2024-02-01,1\n" * 999_999)
+        spec, origin = src, "orders.csv"
+    elif kind == "parquet":
+        a_million_orders_in_a_small_parquet_file(src / "orders.parquet")
+        assert (src / "orders.parquet").stat().st_size < 100_000
+        spec, origin = src, "orders.parquet"
+    elif kind == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        monkeypatch.setenv("PGPASSWORD", server.password)
+        with server.connect(autocommit=True) as con:
+            con.execute("DROP DATABASE IF EXISTS big_shop")
+            con.execute("CREATE DATABASE big_shop")
+        with server.connect("big_shop", autocommit=True) as con:
+            con.execute("CREATE TABLE dealers AS SELECT 'D1' dealer_id, 'Alpha' dealer_name, 'North' region, "
+                        "DATE '2024-01-01' signed_date")
+            con.execute("CREATE TABLE orders AS SELECT 'O' || i order_id, 'D1' dealer_id, "
+                        "DATE '2024-02-01' order_date, 1.0 amount FROM generate_series(1, 1000000) i")
+        spec, origin = server.url.rsplit("/", 1)[0] + "/big_shop", "table orders"
+    else:
+        spec = tmp_path / "source.duckdb"
+        with duckdb.connect(str(spec)) as con:
+            con.execute("CREATE TABLE dealers AS SELECT 'D1' dealer_id, 'Alpha' dealer_name, 'North' region, "
+                        "DATE '2024-01-01' signed_date")
+            con.execute("CREATE TABLE orders AS SELECT 'O' || i order_id, 'D1' dealer_id, "
+                        "DATE '2024-02-01' order_date, 1.0 amount FROM range(1000000) t(i)")
+        origin = "orders"
+    monkeypatch.setattr(io, "_available_memory", lambda: 50 * 2**20)
+
+    message = source_problem(spec)
+
+    assert origin in message and "1,000,000 rows" in message
+    assert "0.1 GB of memory" in message and "0.0 GB available" in message
+    assert "docs/scaling.md" in message
+    monkeypatch.setattr(io, "_available_memory", lambda: 500 * 2**20)
+    assert len(read_source(spec).tables["orders"].frame) == 1_000_000
+
+
 def test_a_huge_csv_field_is_refused(tmp_path):
     # quoted, with line breaks inside, so that no line is long. Arrow's reader gives up on a row
     # larger than a few of its 1 MB blocks; Python's csv reader then refuses a field over 128 KiB
