@@ -1,0 +1,49 @@
+"""The early warning on the 100,000-dealer world: seconds for one month, from the panel.
+
+Times, median of 3 in one process: the history matrices from the panel; the signals of one
+month; and ``warnings_for_months`` for one month (which computes the month before too, so
+that the health table says what moved each score), history included.
+
+    .venv/bin/python bench/early_warning_scale.py
+
+The world is ``bench/out/world100k`` (written once by ``bench/validate.py``).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from common import WORLD, ensure_worlds
+
+from channel_analysis.early_warning import history_from_panel, warnings_for_months
+from channel_analysis.early_warning.signals import signals_at
+from channel_analysis.panel import dealer_month_panel, ibis_tables
+
+MONTH = "2026-10"
+
+
+def median_seconds(work, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ensure_worlds(big=True)
+    tables = ibis_tables(WORLD)
+    dealers = tables["dealers"].to_pandas()
+    panel = dealer_month_panel(tables, as_of=MONTH)
+    history = history_from_panel(panel, dealers)
+    print(f"panel: {len(panel):,} dealer-months of {dealers.shape[0]:,} dealers")
+    print(f"history matrices             {median_seconds(lambda: history_from_panel(panel, dealers)):6.2f} s")
+    print(f"signals of one month         {median_seconds(lambda: signals_at(history, MONTH)):6.2f} s")
+    whole = median_seconds(lambda: warnings_for_months(history_from_panel(panel, dealers), [MONTH]))
+    print(f"one month with M-1, history  {whole:6.2f} s   (target: 5 s)")
+
+
+if __name__ == "__main__":
+    main()
