@@ -18,7 +18,6 @@ import click
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
 
 # ASCII digits only: \d also matches "２０２５", and "$" would let "2025-06\n" through
-_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 # Names in a database URL's query string that carry a secret (?password=... would be shown and stored)
 _SECRET_QUERY = re.compile(r"(pass(word|wd)?|pwd|secret|token|api_?key|credentials?)$", re.IGNORECASE)
 # Bookkeeping entries of an output folder (see publish.py): a link there would carry writes out of DIR
@@ -27,9 +26,12 @@ _SHOWN_PER_TABLE = 100
 
 
 def _month(value: str, flag: str) -> str:
-    if not isinstance(value, str) or not _MONTH.fullmatch(value):
-        raise ParameterError(f"{flag} {value!r} is not a month: write it as YYYY-MM, e.g. 2026-10")
-    return value
+    from channel_analysis.months import Month  # the one month check (ASCII digits, 01-12)
+
+    try:
+        return Month.parse(value).label
+    except ParameterError:
+        raise ParameterError(f"{flag} {value!r} is not a month: write it as YYYY-MM, e.g. 2026-10") from None
 
 
 def _data(value: str) -> str:

@@ -289,8 +289,7 @@ def run_month(
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
     out = Path(out).absolute()  # notebooks run in another working directory
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    with publish.month_lock(out, m.label):
-        publish.recover(out, m.label)
+    with publish.month_lock(out, m.label):  # the lock also repairs what a killed run left
         progress("reading the source")
         source = read_source(data)
         progress("validating")

@@ -42,6 +42,7 @@ from channel_analysis.monthly import (
     ReportFigures,
     as_of,
     file_sha256,
+    kpis_by_month,
     month_figures,
     with_previous,
 )
@@ -494,20 +495,23 @@ class MonthData:
 
     def kpis_of(self, month: str | pd.Period) -> pd.DataFrame:
         """The contract's KPIs of ``month`` (M or earlier), as a run of that month writes them."""
-        from channel_analysis.metrics.kpis import monthly_kpis
-
         key = pd.Period(month, freq="M").strftime("%Y-%m")
         if key > self.label:
             raise ParameterError(f"kpis_of({key}): the data are as of {self.label}; ask for {self.label} or earlier")
-        if key not in self._kpis:
-            m = Month(key)
-            self._kpis[key] = monthly_kpis(as_of(self.tables, m), as_of=key, settings=self.settings)
+        self._compute_kpis([key])
         return self._kpis[key]
 
     def kpi_history(self, months: int = 13) -> pd.DataFrame:
         """The KPIs of the ``months`` months ending M, one frame (rows as in kpis.csv)."""
         labels = [(self.period - k).strftime("%Y-%m") for k in reversed(range(months))]
-        return pd.concat([self.kpis_of(m) for m in labels], ignore_index=True)
+        self._compute_kpis(labels)
+        return pd.concat([self._kpis[m] for m in labels], ignore_index=True)
+
+    def _compute_kpis(self, labels: list[str]) -> None:
+        """The KPIs of those of ``labels`` not known yet, handed to the engine once for all of them."""
+        missing = [Month(m) for m in labels if m not in self._kpis]
+        if missing:
+            self._kpis.update(kpis_by_month(self.tables, missing, settings=self.settings))
 
     def kpi(self, metric: str, month: str | pd.Period | None = None, *, scope: str = "network",
             scope_id: str = "") -> float:
