@@ -10,6 +10,7 @@ import errno
 import logging
 import re
 import sys
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -121,12 +122,18 @@ def validate(data: str, out: str | None) -> None:
     """Check a data source against the contract; print counts per table and every problem."""
     from channel_analysis.io import read_source
     from channel_analysis.validate import data_quality, write_quality, validate_source
+    from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     _data(data)
-    with _step("reading the source"):
-        source = read_source(data)
-    with _step("validating"):
-        validated = validate_source(source)
+    large = large_parquet(data)
+    if large is not None:  # tens of millions of rows: a slice at a time, never whole in memory
+        with _step("validating, a million rows at a time"), tempfile.TemporaryDirectory(prefix="validate-") as work:
+            validated = validate_parquet(*large, Path(work))
+    else:
+        with _step("reading the source"):
+            source = read_source(data)
+        with _step("validating"):
+            validated = validate_source(source)
     quality = write_quality(validated, Path(out)) if out else data_quality(validated)
     click.echo(f"source: {validated.location}")
     for row in quality.itertuples(index=False):

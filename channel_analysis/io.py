@@ -25,7 +25,7 @@ import re
 import sqlite3
 import time
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -88,6 +88,51 @@ class Source:
     tables: dict[str, RawTable]
 
 
+@dataclass
+class ParquetTable:
+    """A contract table stored as Parquet: one file, or a folder of part files (one per month, say,
+    as ``orders/2025-01.parquet`` or ``orders/month=2025-01/part-0.parquet``) that together make the
+    table, in the order of their paths. :meth:`batches` reads it a slice at a time, never whole."""
+
+    name: str
+    origin: str  # "orders.parquet" or "orders/"
+    files: list[Path]
+
+    @property
+    def rows(self) -> int:
+        """Rows of the table, from the files' footers (nothing else is read)."""
+        return sum(self._meta(f).num_rows for f in self.files)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, trimmed and lower-cased; SourceError when the parts disagree."""
+        try:
+            return _part_names(self.files, self.origin)
+        except _Unreadable as exc:
+            raise SourceError([str(exc)]) from None
+
+    def batches(self, rows: int) -> Iterator[RawTable]:
+        """RawTables of at most ``rows`` rows each, in order, ``source_row`` counting on across parts."""
+        names = self.columns
+        first = 1
+        for path in self.files:
+            try:
+                parquet = pq.ParquetFile(path)
+                for batch in parquet.iter_batches(batch_size=rows):
+                    data = pa.Table.from_batches([batch])
+                    raw = _from_arrow(data.rename_columns(names), self.name, self.origin, first_row=first)
+                    first += data.num_rows
+                    yield raw
+            except (pa.ArrowException, OSError) as exc:
+                raise SourceError([f"{_part_origin(self.origin, path)} cannot be read as Parquet ({exc}); write it again"]) from None
+
+    def _meta(self, path: Path):
+        try:
+            return pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceError([f"{_part_origin(self.origin, path)} cannot be read as Parquet ({exc}); write it again"]) from None
+
+
 class _Unreadable(Exception):
     """A file, table or database cannot be used; the message names it and the fix."""
 
@@ -95,8 +140,9 @@ class _Unreadable(Exception):
 @dataclass
 class _Entry:
     table: str  # contract name
-    origin: str  # "orders.csv", "dealer_data.xlsx, sheet orders", "table orders"
+    origin: str  # "orders.csv", "dealer_data.xlsx, sheet orders", "table orders", "orders/"
     read: Callable[[str, str], RawTable]  # (table, origin) -> RawTable
+    parquet: list[Path] | None = None  # the Parquet file(s) holding the table, if it is Parquet
 
 
 @dataclass
@@ -114,44 +160,77 @@ def read_source(spec: str | Path, *, tables: Iterable[str] | None = None) -> Sou
     ``tables`` limits reading to those contract tables (then only the required ones
     among them must be present). Raises SourceError listing every table-level problem.
     """
+    problems: list[str] = []
+    read: dict[str, RawTable] = {}
+    with ExitStack() as stack:
+        location, chosen = _chosen_entries(spec, _wanted(tables), stack, problems)
+        for table, entry in chosen.items():
+            if isinstance(entry, str):  # a problem of the listing, reported in table order
+                problems.append(entry)
+                continue
+            try:
+                read[table] = entry.read(table, entry.origin)
+            except _Unreadable as exc:
+                problems.append(str(exc))
+            except OSError as exc:  # e.g. no permission to read the file
+                problems.append(f"{entry.origin} cannot be read: {exc.strerror or exc}")
+    if problems:  # raised outside any except block: no chained driver error
+        raise SourceError(problems)
+    return Source(location, read)
+
+
+def parquet_tables(spec: str | Path, *, tables: Iterable[str] | None = None) -> tuple[str, dict[str, ParquetTable]] | None:
+    """spec → (location, one :class:`ParquetTable` per contract table present) when every table the
+    source holds is Parquet (a file, or a folder of part files); None for any other source. Nothing
+    but the files' footers is read. Raises SourceError for the problems :func:`read_source` reports
+    before reading (a required table missing, a table given twice ...)."""
+    problems: list[str] = []
+    with ExitStack() as stack:
+        location, chosen = _chosen_entries(spec, _wanted(tables), stack, problems)
+    problems += [entry for entry in chosen.values() if isinstance(entry, str)]
+    if problems:
+        raise SourceError(problems)
+    if not all(entry.parquet for entry in chosen.values()):
+        return None
+    return location, {t: ParquetTable(t, e.origin, e.parquet) for t, e in chosen.items()}
+
+
+def _wanted(tables: Iterable[str] | None) -> list[str]:
     wanted = list(schema.TABLES) if tables is None else list(tables)
     unknown = set(wanted) - set(schema.TABLES)
     if unknown:
         raise ValueError(f"not contract tables: {sorted(unknown)}")
-    wanted = [t for t in schema.TABLES if t in wanted]  # contract order
-    problems: list[str] = []
-    read: dict[str, RawTable] = {}
-    with ExitStack() as stack:
-        try:
-            listing = _list_source(spec, wanted, stack, problems)
-        except _Unreadable as exc:  # the source as a whole cannot be used
-            listing = None
-            problems.append(str(exc))
-        except OSError as exc:  # e.g. a folder we may not list
-            listing = None
-            problems.append(f"{spec} cannot be read: {exc.strerror or exc}")
-        if listing is not None:
-            for table in wanted:
-                entries = [e for e in listing.entries if e.table == table]
-                if len(entries) > 1:
-                    given = " and ".join(e.origin for e in entries)
-                    problems.append(f"table {table} is given twice in {listing.location}: {given}; keep only one")
-                elif not entries:
-                    if table in schema.REQUIRED_TABLES and listing.complete:
-                        problems.append(
-                            f"required table {table} is missing in {listing.location}: expected "
-                            f"{listing.expected(table)}; found {listing.found}"
-                        )
-                else:
-                    try:
-                        read[table] = entries[0].read(table, entries[0].origin)
-                    except _Unreadable as exc:
-                        problems.append(str(exc))
-                    except OSError as exc:  # e.g. no permission to read the file
-                        problems.append(f"{entries[0].origin} cannot be read: {exc.strerror or exc}")
-    if problems:  # raised outside any except block: no chained driver error
-        raise SourceError(problems)
-    return Source(listing.location, read)
+    return [t for t in schema.TABLES if t in wanted]  # contract order
+
+
+def _chosen_entries(
+    spec: str | Path, wanted: list[str], stack: ExitStack, problems: list[str]
+) -> tuple[str, dict[str, _Entry | str]]:
+    """(location, table → its one entry, or what is wrong with it: given twice, or required and
+    missing); a source that cannot be used at all adds to ``problems``."""
+    try:
+        listing = _list_source(spec, wanted, stack, problems)
+    except _Unreadable as exc:  # the source as a whole cannot be used
+        problems.append(str(exc))
+        return str(spec), {}
+    except OSError as exc:  # e.g. a folder we may not list
+        problems.append(f"{spec} cannot be read: {exc.strerror or exc}")
+        return str(spec), {}
+    chosen = {}
+    for table in wanted:
+        entries = [e for e in listing.entries if e.table == table]
+        if len(entries) > 1:
+            given = " and ".join(e.origin for e in entries)
+            chosen[table] = f"table {table} is given twice in {listing.location}: {given}; keep only one"
+        elif not entries:
+            if table in schema.REQUIRED_TABLES and listing.complete:
+                chosen[table] = (
+                    f"required table {table} is missing in {listing.location}: expected "
+                    f"{listing.expected(table)}; found {listing.found}"
+                )
+        else:
+            chosen[table] = entries[0]
+    return listing.location, chosen
 
 
 def _list_source(spec: str | Path, wanted: list[str], stack: ExitStack, problems: list[str]) -> _Listing:
@@ -189,6 +268,11 @@ def _list_source(spec: str | Path, wanted: list[str], stack: ExitStack, problems
 def _list_folder(folder: Path, wanted: list[str], stack: ExitStack, problems: list[str]) -> _Listing:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
     entries, complete = [], True
+    for part_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p.name.strip().lower() in wanted):
+        parts = _parquet_parts(part_dir)
+        if parts:  # a table as a folder of Parquet part files (say one per month)
+            origin = part_dir.name + "/"
+            entries.append(_Entry(part_dir.name.strip().lower(), origin, partial(_read_parquet_parts, parts), parts))
     for path in files:
         table = path.stem.strip().lower()
         if path.name.lower() == WORKBOOK:
@@ -204,12 +288,13 @@ def _list_folder(folder: Path, wanted: list[str], stack: ExitStack, problems: li
                     origin = f"{path.name}, sheet {sheet.title}"
                     entries.append(_Entry(sheet.title.strip().lower(), origin, partial(_read_sheet, sheet)))
         elif table in wanted and path.suffix.lower() in _FILE_READERS:
-            entries.append(_Entry(table, path.name, partial(_FILE_READERS[path.suffix.lower()], path)))
+            parquet = [path] if path.suffix.lower() == ".parquet" else None
+            entries.append(_Entry(table, path.name, partial(_FILE_READERS[path.suffix.lower()], path), parquet))
     return _Listing(
         location=str(folder),
         entries=entries,
         found="files: " + _names([p.name for p in files]) if files else "no files",
-        expected=lambda t: f"{t}.csv, {t}.parquet, {t}.xlsx or a sheet named {t} in {WORKBOOK}",
+        expected=lambda t: f"{t}.csv, {t}.parquet, {t}.xlsx, a folder {t}/ of Parquet files or a sheet named {t} in {WORKBOOK}",
         complete=complete,
     )
 
@@ -428,6 +513,63 @@ def _read_parquet(path: Path, table: str, origin: str) -> RawTable:
         meta = pq.read_metadata(path)  # the row count, before anything is read
         _check_memory(meta.num_rows, meta.num_columns, origin)
         data = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise _Unreadable(f"{origin} cannot be read as Parquet ({exc}); write it again") from None
+    return _from_arrow(data, table, origin)
+
+
+def _parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet files under ``folder`` (sub-folders included, hidden ones not), in path order."""
+    found = [
+        p for p in folder.rglob("*")
+        if p.suffix.lower() == ".parquet" and p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    ]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _part_origin(origin: str, path: Path) -> str:
+    """How a part file is named in messages: "orders/month=2025-01/part-0.parquet" (a single
+    file is named by its origin)."""
+    if not origin.endswith("/"):
+        return origin
+    for parent in path.parents:
+        if parent.name + "/" == origin:
+            return origin + path.relative_to(parent).as_posix()
+    return origin + path.name
+
+
+def _part_names(files: list[Path], origin: str) -> list[str]:
+    """The column names shared by every part file; _Unreadable when a part differs from the first."""
+    names = None
+    for path in files:
+        try:
+            these = _column_names(pq.read_schema(path).names, _part_origin(origin, path))
+        except (pa.ArrowException, OSError) as exc:
+            raise _Unreadable(f"{_part_origin(origin, path)} cannot be read as Parquet ({exc}); write it again") from None
+        if names is None:
+            names = these
+        elif these != names:
+            raise _Unreadable(
+                f"{_part_origin(origin, path)} has the columns {', '.join(these)}, unlike "
+                f"{_part_origin(origin, files[0])} ({', '.join(names)}); write every part of {origin} "
+                "with the same columns in the same order"
+            )
+    return names or []
+
+
+def _read_parquet_parts(files: list[Path], table: str, origin: str) -> RawTable:
+    """A folder of Parquet part files → one RawTable, the parts in path order."""
+    names = _part_names(files, origin)
+    try:
+        rows = sum(pq.read_metadata(p).num_rows for p in files)
+        _check_memory(rows, len(names), origin)
+        parts = [pq.read_table(p).rename_columns(names) for p in files]
+        data = pa.concat_tables(parts, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise _Unreadable(
+            f"the parts of {origin} disagree on a column's type ({_one_line(exc)}); write every part with the same types"
+        ) from None
     except (pa.ArrowException, OSError) as exc:
         raise _Unreadable(f"{origin} cannot be read as Parquet ({exc}); write it again") from None
     return _from_arrow(data, table, origin)
@@ -764,8 +906,9 @@ def _concat(parts: list[pa.Table], columns: list[str]) -> pa.Table:
 # --- shared helpers -----------------------------------------------------------------
 
 
-def _from_arrow(data: pa.Table, table: str, origin: str) -> RawTable:
-    """Arrow table (Parquet, database) → frame with pandas-friendly native types."""
+def _from_arrow(data: pa.Table, table: str, origin: str, *, first_row: int = 1) -> RawTable:
+    """Arrow table (Parquet, database) → frame with pandas-friendly native types; ``source_row``
+    from ``first_row`` on."""
     names = _column_names(data.column_names, origin)
     columns = []
     for column in data.columns:
@@ -778,7 +921,7 @@ def _from_arrow(data: pa.Table, table: str, origin: str) -> RawTable:
             column = column.cast(pa.float64())
         columns.append(column)
     frame = pa.Table.from_arrays(columns, names=names).to_pandas()
-    frame.index = pd.RangeIndex(1, len(frame) + 1, name="source_row")
+    frame.index = pd.RangeIndex(first_row, first_row + len(frame), name="source_row")
     return RawTable(table, frame, origin)
 
 

@@ -16,6 +16,7 @@ import hashlib
 import platform
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -126,6 +127,34 @@ def month_figures(
     return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
 
 
+def month_figures_from_files(
+    accepted: dict[str, Path], months: list[Month], *, settings: Settings, work: Path
+) -> dict[str, MonthFigures]:
+    """Accepted tables as Parquet files (``validate_stream.validate_parquet``), months → as
+    :func:`month_figures`, for sources too large for memory: the engine reads the files, the panel
+    goes to a file in ``work`` and the early warning reads only the columns it uses."""
+    import ibis
+
+    from channel_analysis.early_warning import history_from_panel, warnings_for_months
+    from channel_analysis.early_warning.signals import HISTORY_COLUMNS
+    from channel_analysis.panel import ibis_tables, read_panel, write_panel
+    from channel_analysis.validate_stream import ENGINE_MEMORY
+
+    folders = {path.parent for path in accepted.values()}
+    if len(folders) != 1:
+        raise ValueError("the accepted tables must be the files of one folder")
+    con = ibis.duckdb.connect(memory_limit=ENGINE_MEMORY, temp_directory=str(work / "spill"))
+    con.raw_sql("SET enable_progress_bar = false")
+    tables = ibis_tables(folders.pop(), con=con)
+    kpis = kpis_by_month(tables, months, settings=settings)
+    last = max(months, key=lambda m: m.label)
+    path = write_panel(tables, as_of=last.label, path=work / "panel.parquet", con=con)
+    panel = read_panel(path, columns=HISTORY_COLUMNS)
+    dealers = pd.read_parquet(accepted["dealers"]).set_index("source_row")
+    warnings = warnings_for_months(history_from_panel(panel, dealers), [m.label for m in months])
+    return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
+
+
 @dataclass
 class ReportFigures:
     """Everything of report month M that is computed over the whole network, once per run and
@@ -192,11 +221,18 @@ def backtest(data: str, months: str, out: str | Path, *, settings: Settings | No
     (and .xlsx) and dealer_health.csv, exactly as a run writes them; no notebooks, no HTML."""
     from channel_analysis.io import read_source
     from channel_analysis.validate import validate_source
+    from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     wanted = months_in(months)
     out = Path(out).absolute()  # notebooks run in another working directory
-    validated = validate_source(read_source(data))
-    figures = month_figures(validated.tables, wanted, settings=settings or Settings())
+    large = large_parquet(data)
+    if large is None:
+        validated = validate_source(read_source(data))
+        figures = month_figures(validated.tables, wanted, settings=settings or Settings())
+    else:  # tens of millions of rows: validated a slice at a time, computed from files by the engine
+        with tempfile.TemporaryDirectory(prefix="backtest-") as work:
+            validated = validate_parquet(*large, Path(work))
+            figures = month_figures_from_files(validated.accepted, wanted, settings=settings or Settings(), work=Path(work))
     written = []
     for m in wanted:
         with publish.month_lock(out, m.label):

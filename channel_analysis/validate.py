@@ -58,24 +58,32 @@ class ValidatedSource:
     def quarantined_total(self) -> int:
         return sum(len(q) for q in self.quarantine.values())
 
+    def accepted_rows(self, name: str) -> int:
+        return len(self.tables[name])
+
+    def rows_after(self, name: str, cutoff: pd.Timestamp) -> int:
+        """Accepted rows of ``name`` dated on or after ``cutoff`` by the table's own date."""
+        return int((self.tables[name][schema.date_column(name)] >= cutoff).sum())
+
 
 # --------------------------------------------------------------------------- table level
 
 
-def _table_problems(source: Source) -> list[str]:
+def table_problems(location: str, columns: dict[str, tuple[str, list]]) -> list[str]:
+    """Every table-level problem of a source: ``columns`` is table → (origin, its column names)."""
     problems = []
     for name in schema.REQUIRED_TABLES:
-        if name not in source.tables:
+        if name not in columns:
             problems.append(
-                f"table '{name}' is missing from {source.location}: it is required; "
+                f"table '{name}' is missing from {location}: it is required; "
                 f"add {name}.csv (or .parquet/.xlsx, or a table named {name})"
             )
-    for name, raw in source.tables.items():
-        missing = [c for c in schema.required_columns(name) if c not in raw.frame.columns]
+    for name, (origin, names) in columns.items():
+        missing = [c for c in schema.required_columns(name) if c not in names]
         for col in missing:
-            found = ", ".join(map(str, raw.frame.columns)) or "no columns"
+            found = ", ".join(map(str, names)) or "no columns"
             problems.append(
-                f"{raw.origin}: column '{col}' of table '{name}' is missing (found: {found}); "
+                f"{origin}: column '{col}' of table '{name}' is missing (found: {found}); "
                 f"add it or rename the matching column to '{col}'"
             )
     return problems
@@ -323,8 +331,11 @@ def _value_rules(name: str, typed: pd.DataFrame, reasons: _Reasons) -> None:
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()]
-        # a multi-column rule reports once per column: keep one line per row and check
-        cases = cases.drop_duplicates(subset=["index", "check"])
+        # a multi-column rule reports once per column: keep one line per row and rule (two columns
+        # breaking the same kind of check, say two negative numbers, are two lines)
+        per_column = cases["schema_context"] != "DataFrameSchema"
+        cases = cases.assign(_col=cases["column"].where(per_column, None))
+        cases = cases.drop_duplicates(subset=["index", "check", "_col"])
         if cases.empty:
             return
         texts = cases.apply(lambda f: _check_reason(name, f), axis=1)
@@ -408,7 +419,7 @@ def _orders_after_signing(typed: pd.DataFrame, reasons: _Reasons, dealers: pd.Da
 
 def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
     """Raw source → accepted typed tables, quarantine and counts; raises SourceError when unusable."""
-    problems = _table_problems(source)
+    problems = table_problems(source.location, {n: (t.origin, list(t.frame.columns)) for n, t in source.tables.items()})
     if problems:
         raise SourceError(problems)
     accepted: dict[str, pd.DataFrame] = {}
@@ -422,7 +433,7 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
         good, bad = _validate_table(name, raw, accepted, quarantined_keys)
         accepted[name], quarantine[name] = good, bad
         rows_read[name] = len(raw.frame) + len(raw.malformed)
-        quarantined_keys[name] = _quarantined_keys(name, good, bad)
+        quarantined_keys[name] = keys_only_quarantined(name, good, bad)
     result = ValidatedSource(
         location=source.location,
         tables=accepted,
@@ -431,16 +442,23 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
         encodings={n: t.encoding for n, t in source.tables.items()},
         origins={n: t.origin for n, t in source.tables.items()},
     )
-    if strict and result.quarantined_total:
-        counts = ", ".join(f"{n}: {len(q)}" for n, q in quarantine.items() if len(q))
-        raise StrictModeError(
-            f"--strict: {result.quarantined_total} rows were quarantined ({counts}); "
-            "fix them (see quarantine/ from `channel-analysis validate --out DIR`) or run without --strict"
-        )
+    if strict:
+        refuse_quarantine(quarantine)
     return result
 
 
-def _quarantined_keys(name: str, good: pd.DataFrame, bad: pd.DataFrame) -> set:
+def refuse_quarantine(quarantine: dict[str, pd.DataFrame]) -> None:
+    """--strict: StrictModeError when any row was quarantined."""
+    total = sum(len(q) for q in quarantine.values())
+    if total:
+        counts = ", ".join(f"{n}: {len(q)}" for n, q in quarantine.items() if len(q))
+        raise StrictModeError(
+            f"--strict: {total} rows were quarantined ({counts}); "
+            "fix them (see quarantine/ from `channel-analysis validate --out DIR`) or run without --strict"
+        )
+
+
+def keys_only_quarantined(name: str, good: pd.DataFrame, bad: pd.DataFrame) -> set:
     """Ids of ``name`` found only among its quarantined rows (a later duplicate of an accepted id is not)."""
     key = schema.key_of(name)
     if len(key) != 1 or key[0] not in bad or bad.empty:
@@ -449,14 +467,21 @@ def _quarantined_keys(name: str, good: pd.DataFrame, bad: pd.DataFrame) -> set:
     return set(ids[~ids.isin(good[key[0]])])
 
 
-def _validate_table(
-    name: str, raw: RawTable, accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame = raw.frame
+def row_rules(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, _Reasons]:
+    """The rules each row is judged by alone: raw rows → (typed rows, their reasons so far). Rows
+    may come a slice at a time (the rules between rows come after)."""
     header_again = _repeated_header(frame)
     typed, reasons = _parse_table(name, frame)
     reasons.replace(header_again, "repeated header row")
     _value_rules(name, typed, reasons)
+    return typed, reasons
+
+
+def _validate_table(
+    name: str, raw: RawTable, accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = raw.frame
+    typed, reasons = row_rules(name, frame)
     _unique_keys(name, typed, reasons)
     _references(name, typed, reasons, accepted, quarantined_keys)
     if name == "orders" and "dealers" in accepted:
@@ -482,17 +507,17 @@ def data_quality(validated: ValidatedSource, *, month_end: pd.Timestamp | None =
     table's own date; it is empty without a month (``validate``).
     """
     rows = []
-    for name, good in validated.tables.items():
+    for name in validated.rows_read:
         after = pd.NA
-        date_col = schema.date_column(name)
         if month_end is not None:
             # a timestamp on the month's last day is still in the month
-            after = int((good[date_col] >= month_end.normalize() + pd.Timedelta(days=1)).sum()) if date_col else 0
+            cutoff = month_end.normalize() + pd.Timedelta(days=1)
+            after = validated.rows_after(name, cutoff) if schema.date_column(name) else 0
         rows.append(
             {
                 "table": name,
                 "rows_read": validated.rows_read[name],
-                "rows_accepted": len(good),
+                "rows_accepted": validated.accepted_rows(name),
                 "rows_quarantined": len(validated.quarantine[name]),
                 "rows_after_month": after,
             }

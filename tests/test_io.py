@@ -231,7 +231,7 @@ def test_missing_required_table_lists_files_found(tmp_path):
     [problem] = problems(tmp_path)
 
     assert problem.startswith(f"required table orders is missing in {tmp_path}")
-    assert "orders.csv, orders.parquet, orders.xlsx or a sheet named orders in dealer_data.xlsx" in problem
+    assert "orders.csv, orders.parquet, orders.xlsx, a folder orders/ of Parquet files or a sheet named orders in dealer_data.xlsx" in problem
     assert "found files: dealers.csv, order.csv" in problem
 
 

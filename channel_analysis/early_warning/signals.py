@@ -59,6 +59,11 @@ MAX_GAP_SHAPE = 4.0  # how regular a rhythm may look: gamma shape cap (1 = expon
 DROP_WINDOWS = (1, 2, 3, 6)  # months over which a fall of orders is judged
 
 
+# The panel columns the early warning reads (a large panel is read from its file with these only).
+HISTORY_COLUMNS = [P.dealer_id, P.month, P.in_network, P.order_count, P.gross_orders, P.calls_in, P.calls_out,
+                   P.visits, P.complaints]
+
+
 @dataclass
 class History:
     """Dealer × month matrices of a panel (months from the first month with data)."""

@@ -1,0 +1,232 @@
+"""Validation a slice at a time (``validate_stream``) judges a Parquet source exactly as the
+in-memory validation does: the same counts, the same quarantined rows with the same reasons, the
+same accepted values; and tables split into Parquet part files (one per month) read as one.
+
+Slices of a few rows put duplicates, references and repeated headers across slice boundaries.
+"""
+
+from __future__ import annotations
+
+import io as _io
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import channel_analysis.validate_stream as stream
+from channel_analysis.errors import SourceError
+from channel_analysis.io import parquet_tables, read_source
+from channel_analysis.validate import data_quality, validate_source
+from channel_analysis.validate_stream import validate_parquet
+from mini_source import BASE
+from test_source_properties import cli
+from test_validate_properties import damaged_sources
+
+
+def _text_table(text: str) -> pa.Table:
+    frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+    return pa.table({c: pa.array(frame[c].tolist(), pa.string()) for c in frame.columns})
+
+
+def _write(folder: Path, tables: dict[str, pa.Table], parts: dict[str, list[int]] | None = None) -> Path:
+    """Each table as ``<name>.parquet``, or split at the given rows into ``<name>/part-N.parquet``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        cuts = (parts or {}).get(name)
+        if cuts is None:
+            pq.write_table(table, folder / f"{name}.parquet")
+            continue
+        (folder / name).mkdir()
+        bounds = [0, *cuts, table.num_rows]
+        for i, (lo, hi) in enumerate(zip(bounds, bounds[1:])):
+            sub = folder / name / f"month={2024 + i}-01"  # a partitioned layout: nested folders
+            sub.mkdir()
+            pq.write_table(table.slice(lo, hi - lo), sub / "part-0.parquet")
+    return folder
+
+
+def _assert_same(folder: Path, work: Path, batch_rows: int) -> None:
+    whole = validate_source(read_source(folder))
+    location, tables = parquet_tables(folder)
+    sliced = validate_parquet(location, tables, work, batch_rows=batch_rows)
+    pd.testing.assert_frame_equal(data_quality(whole), data_quality(sliced))
+    for name in whole.quarantine:
+        pd.testing.assert_frame_equal(whole.quarantine[name], sliced.quarantine[name], obj=f"quarantine of {name}")
+        accepted = pd.read_parquet(sliced.accepted[name]).set_index("source_row")
+        expected = whole.tables[name][list(accepted.columns)]
+        pd.testing.assert_frame_equal(expected, accepted, check_dtype=False, obj=f"accepted {name}")
+    assert not (work / "typed").exists() and not (work / "spill").exists()  # nothing left behind but the result
+
+
+def _planted() -> dict[str, pa.Table]:
+    """BASE with native Parquet types where a writer would use them, and one of every kind of problem."""
+    tables = {name: _text_table(text) for name, text in BASE.items()}
+    tables["dealers"] = pa.table({
+        "dealer_id": ["D001", "D002", "00123", "D004", "D005"],
+        "dealer_name": ["山东鲁起", "苏州吊装", "广州起重", "坏经销商", None],
+        "region": ["山东", "江苏", "广东", "", "山东"],  # D004: no region, quarantined
+        "tier": ["A", "B", "C", "A", None],
+        "sales_manager_id": ["SM1", "SM2", None, "SM1", "SM9"],  # SM9: unknown
+        "signed_date": pa.array([date(2024, 1, 5), date(2024, 3, 1), date(2024, 6, 1), date(2024, 1, 1), date(2024, 1, 1)]),
+        "terminated_date": pa.array([None, None, date(2025, 6, 30), None, None], pa.date32()),
+    })
+    tables["orders"] = pa.table({
+        "order_id": ["O1", "O2", "O3", "O4", "O5", "O2", "O7", "O8", "O9", "O10", "O11"],
+        "dealer_id": ["D001", "D001", "D002", "00123", "00123", "D002", "D004", "D999", " D002 ", "D001", "D002"],
+        "order_date": pa.array([date(2024, 1, 20), date(2024, 5, 3), date(2024, 2, 15), date(2024, 7, 1),
+                                date(2024, 6, 10), date(2024, 8, 1), date(2024, 8, 1), date(2024, 8, 1),
+                                date(1850, 1, 1), date(2023, 1, 1), date(2024, 9, 1)]),
+        "amount": [1200000.0, 35000.5, 80000.0, -5000.0, 250000.0, 1.0, 2.0, 3.0, 4.0, 0.0, float("inf")],
+        "quantity": pa.array([1, 10, 2, 0, 1, 1, 1, 1, 1, -3, None], pa.int64()),
+        "product_line": ["crane", "parts", "parts", "parts", "crane", None, "", "x", "x", "x", "x"],
+    })
+    # O2 given twice (the second in a later part), D004 quarantined, D999 unknown, 1850 out of range,
+    # an order long before its dealer's signing with a zero amount and a negative quantity, infinity
+    prospects = BASE["prospects"] + "P4,山东,SM1,2024-01-05,signed,lost,2024-01-01,,-1,-2\n"
+    tables["prospects"] = _text_table(prospects)  # P4: two rules between columns, two negative numbers
+    interactions = _text_table(BASE["interactions"]).to_pylist()
+    header = {c: c for c in interactions[0]}
+    rows = [*interactions[:2], header, interactions[2], header, {**interactions[0], "kind": "PHONE"}]
+    tables["interactions"] = pa.Table.from_pylist(rows)  # a repeated header, twice; an upper-case code
+    return tables
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 1000])
+def test_a_planted_source_is_judged_the_same_a_slice_at_a_time(tmp_path, batch_rows):
+    folder = _write(tmp_path / "src", _planted(), parts={"orders": [4, 8], "interactions": [3]})
+    _assert_same(folder, tmp_path / "work", batch_rows)
+
+
+def test_every_planted_problem_is_found_with_its_reason(tmp_path):
+    folder = _write(tmp_path / "src", _planted(), parts={"orders": [4, 8]})
+    location, tables = parquet_tables(folder)
+    result = validate_parquet(location, tables, tmp_path / "work", batch_rows=2)
+    reasons = {name: dict(q["reason"]) for name, q in result.quarantine.items() if len(q)}
+    assert reasons["dealers"] == {4: "region is empty", 5: "sales_manager_id 'SM9' is not in sales_managers"}
+    assert reasons["orders"] == {
+        6: "duplicate order_id 'O2' (first given in row 2)",
+        7: "dealer_id 'D004' refers to a quarantined row of dealers (see quarantine/dealers.csv)",
+        8: "dealer_id 'D999' is not in dealers",
+        9: "order_date '1850-01-01 00:00:00' is not an ISO date (YYYY-MM-DD) from 1900 to 2100",
+        10: "amount '0' must not be 0; quantity '-3' must not be less than 0; "
+            "order_date 2023-01-01 is more than 30 days before the dealer's signed_date 2024-01-05",
+        11: "amount 'inf' is not a number",
+    }
+    assert reasons["prospects"] == {4: (
+        "status is 'signed' exactly when stage_reached is 'signed'; closed_date is before first_contact_date; "
+        "touches '-1' must not be less than 0; hours_spent '-2' must not be less than 0"
+    )}
+    header = "dealer_id 'dealer_id' is not in dealers; sales_manager_id 'sales_manager_id' is not in sales_managers"
+    assert reasons["interactions"] == {
+        3: "repeated header row; " + header,
+        5: "repeated header row; duplicate interaction_id 'interaction_id' (first given in row 3); " + header,
+        6: "kind 'PHONE' is not one of phone, visit, message (codes are matched exactly, in lower case); "
+           "duplicate interaction_id 'I1' (first given in row 1)",
+    }
+    assert result.rows_read == {"sales_managers": 2, "dealers": 5, "orders": 11, "interactions": 6, "service_requests": 2,
+                                "expenses": 2, "prospects": 4, "events": 1, "event_attendance": 2}
+    assert result.rows_accepted["orders"] == 11 - 6
+    accepted = pd.read_parquet(result.accepted["orders"])
+    assert accepted["source_row"].tolist() == [1, 2, 3, 4, 5]  # in source order
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(source=damaged_sources(), batch_rows=st.integers(1, 4), split=st.booleans())
+def test_any_damaged_source_is_judged_the_same_a_slice_at_a_time(tmp_path_factory, source, batch_rows, split):
+    tables = {name: pa.Table.from_pandas(raw.frame, preserve_index=False) for name, raw in source.tables.items()}
+    parts = {"orders": [2], "dealers": [1]} if split and len(source.tables["orders"].frame) > 2 else None
+    root = tmp_path_factory.mktemp("damaged")
+    _assert_same(_write(root / "src", tables, parts), root / "work", batch_rows)
+
+
+def test_the_command_line_validates_a_large_parquet_source_a_slice_at_a_time(tmp_path, monkeypatch):
+    folder = _write(tmp_path / "src", _planted(), parts={"orders": [4, 8]})
+    status, out_whole, err = cli("validate", "--data", str(folder), "--out", str(tmp_path / "whole"))
+    assert status == 0, err
+    monkeypatch.setattr(stream, "STREAM_ROWS", 10)  # the planted source has 33 rows
+    monkeypatch.setattr(stream, "BATCH_ROWS", 3)
+    seen = []
+    real = stream.validate_parquet
+    monkeypatch.setattr(stream, "validate_parquet", lambda *a, **k: seen.append(1) or real(*a, **k))
+    status, out_sliced, err = cli("validate", "--data", str(folder), "--out", str(tmp_path / "sliced"))
+    assert status == 0, err
+    assert seen, "the large source was not validated a slice at a time"
+    assert out_sliced == out_whole
+    files = lambda d: {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}  # noqa: E731
+    assert files(tmp_path / "sliced") == files(tmp_path / "whole")
+    assert (tmp_path / "whole" / "quarantine" / "orders.csv").exists()
+
+
+def test_a_table_as_a_folder_of_parts_reads_as_the_same_table(tmp_path):
+    tables = _planted()
+    one = validate_source(read_source(_write(tmp_path / "one", tables)))
+    split = read_source(_write(tmp_path / "split", tables, parts={"orders": [3, 7]}))
+    assert split.tables["orders"].origin == "orders/"
+    parts = validate_source(split)
+    pd.testing.assert_frame_equal(one.tables["orders"], parts.tables["orders"])
+    pd.testing.assert_frame_equal(one.quarantine["orders"], parts.quarantine["orders"])
+
+
+def test_parts_with_different_columns_are_refused_naming_both(tmp_path):
+    folder = _write(tmp_path / "src", _planted(), parts={"orders": [4]})
+    part = folder / "orders" / "month=2025-01" / "part-0.parquet"
+    pq.write_table(pq.read_table(part).drop_columns(["product_line"]), part)
+    for read in (read_source, lambda f: validate_parquet(*parquet_tables(f), tmp_path / "work")):
+        with pytest.raises(SourceError) as err:
+            read(folder)
+        assert "orders/month=2025-01/part-0.parquet has the columns" in str(err.value)
+        assert "unlike orders/month=2024-01/part-0.parquet" in str(err.value)
+        assert "with the same columns" in str(err.value)
+
+
+def test_a_table_given_as_a_file_and_as_a_folder_is_refused(tmp_path):
+    folder = _write(tmp_path / "src", _planted(), parts={"orders": [4]})
+    pq.write_table(_planted()["orders"], folder / "orders.parquet")
+    for read in (read_source, parquet_tables):
+        with pytest.raises(SourceError, match="table orders is given twice .*orders/ and orders.parquet; keep only one"):
+            read(folder)
+
+
+def test_only_a_source_all_in_parquet_is_validated_a_slice_at_a_time(tmp_path, monkeypatch):
+    folder = _write(tmp_path / "src", _planted())
+    monkeypatch.setattr(stream, "STREAM_ROWS", 10)
+    assert stream.large_parquet(folder) is not None
+    monkeypatch.setattr(stream, "STREAM_ROWS", 100)
+    assert stream.large_parquet(folder) is None  # 33 rows: in memory
+    monkeypatch.setattr(stream, "STREAM_ROWS", 10)
+    (folder / "events.parquet").unlink()
+    (folder / "events.csv").write_text(BASE["events"], encoding="utf-8")
+    assert stream.large_parquet(folder) is None  # a CSV table: read whole, as CSV is
+
+
+def _month_files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"}
+
+
+def test_a_backtest_of_a_large_parquet_source_writes_what_the_in_memory_one_writes(tmp_path, monkeypatch):
+    from channel_analysis.synthetic import write_demo_data
+
+    data = tmp_path / "demo"
+    write_demo_data(data, dealers=80, start="2023-01", end="2024-12", seed=3, fmt="parquet")
+    status, _, err = cli("backtest", "--data", str(data), "--months", "2024-10..2024-12", "--out", str(tmp_path / "whole"))
+    assert status == 0, err
+    monkeypatch.setattr(stream, "STREAM_ROWS", 1000)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 5000)
+    called = []
+    real = stream.validate_parquet
+    monkeypatch.setattr(stream, "validate_parquet", lambda *a, **k: called.append(1) or real(*a, **k))
+    status, _, err = cli("backtest", "--data", str(data), "--months", "2024-10..2024-12", "--out", str(tmp_path / "large"))
+    assert status == 0, err
+    assert called, "the source was not validated a slice at a time"
+    whole, large = _month_files(tmp_path / "whole"), _month_files(tmp_path / "large")
+    assert sorted(whole) == sorted(large) and len(whole) >= 12  # 3 months × kpis, alerts (csv, xlsx), health
+    for name in whole:
+        assert whole[name] == large[name], name
+    alerts = pd.read_csv(tmp_path / "large" / "2024-12" / "alerts.csv")
+    assert len(alerts) > 0  # the comparison covers real alerts, not empty files
