@@ -182,7 +182,7 @@ def deck_figures(source: Any) -> DeckFigures:
     inp = deck_inputs(source)
     m = Month.parse(inp.month)
     prev = Month((m.period - 1).strftime("%Y-%m"))
-    tables = as_of(dict(inp.tables), m)
+    tables = as_of(inp.tables, m)
     kpis, alerts, health, previous = inp.kpis, inp.alerts, inp.health, inp.previous
     panel = inp.panel if inp.panel is not None else dealer_month_panel(tables, as_of=m.label)
     if kpis is None or alerts is None or health is None or previous is None:

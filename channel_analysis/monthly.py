@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -39,9 +40,13 @@ def _checksums(data: str) -> dict[str, str]:
     if path.is_dir():
         names = {f"{t}." for t in schema.TABLES} | {"dealer_data."}
         files = [p for p in sorted(path.iterdir()) if p.is_file() and any(p.name.lower().startswith(n) for n in names)]
+        # a table given as a folder of Parquet parts: every part
+        folders = [p for p in sorted(path.iterdir()) if p.is_dir() and p.name.strip().lower() in schema.TABLES]
+        files += [part for folder in folders for part in sorted(folder.rglob("*.parquet")) if part.is_file()]
     else:
         files = [path] if path.is_file() else []
-    return {p.name: file_sha256(p) for p in files}
+    root = path if path.is_dir() else path.parent
+    return {p.relative_to(root).as_posix(): file_sha256(p) for p in files}
 
 
 def file_sha256(path: Path) -> str:
@@ -133,12 +138,30 @@ def month_figures_from_files(
     """Accepted tables as Parquet files (``validate_stream.validate_parquet``), months → as
     :func:`month_figures`, for sources too large for memory: the engine reads the files, the panel
     goes to a file in ``work`` and the early warning reads only the columns it uses."""
+    last = max(months, key=lambda m: m.label)
+    kpis, warnings = _engine_figures(accepted, months, months, last, settings=settings,
+                                     panel_path=work / "panel.parquet", work=work)
+    return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
+
+
+def _engine_figures(
+    accepted: dict[str, Path],
+    kpi_months: list[Month],
+    warning_months: list[Month],
+    last: Month,
+    *,
+    settings: Settings,
+    panel_path: Path,
+    work: Path,
+) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
+    """Accepted Parquet files → (KPIs of ``kpi_months``, (alerts, health) of ``warning_months``);
+    the panel as of ``last`` is written to ``panel_path``."""
     import ibis
 
     from channel_analysis.early_warning import history_from_panel, warnings_for_months
     from channel_analysis.early_warning.signals import HISTORY_COLUMNS
     from channel_analysis.panel import ibis_tables, read_panel, write_panel
-    from channel_analysis.validate_stream import ENGINE_MEMORY
+    from channel_analysis.validate_stream import ENGINE_MEMORY, read_accepted
 
     folders = {path.parent for path in accepted.values()}
     if len(folders) != 1:
@@ -146,13 +169,25 @@ def month_figures_from_files(
     con = ibis.duckdb.connect(memory_limit=ENGINE_MEMORY, temp_directory=str(work / "spill"))
     con.raw_sql("SET enable_progress_bar = false")
     tables = ibis_tables(folders.pop(), con=con)
-    kpis = kpis_by_month(tables, months, settings=settings)
-    last = max(months, key=lambda m: m.label)
-    path = write_panel(tables, as_of=last.label, path=work / "panel.parquet", con=con)
-    panel = read_panel(path, columns=HISTORY_COLUMNS)
-    dealers = pd.read_parquet(accepted["dealers"]).set_index("source_row")
-    warnings = warnings_for_months(history_from_panel(panel, dealers), [m.label for m in months])
-    return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
+    kpis = kpis_by_month(tables, kpi_months, settings=settings)
+    write_panel(tables, as_of=last.label, path=panel_path, con=con)
+    panel = read_panel(panel_path, columns=HISTORY_COLUMNS)
+    history = history_from_panel(panel, read_accepted(accepted["dealers"]))
+    del panel
+    return kpis, warnings_for_months(history, [m.label for m in warning_months])
+
+
+def _first_order_date(accepted: dict[str, Path], month: Month) -> pd.Timestamp:
+    """The first date among the accepted orders (a Parquet file) dated up to ``month``; NaT for none."""
+    import duckdb
+
+    O = schema.Orders
+    with duckdb.connect() as con:
+        first = con.execute(
+            f"SELECT min({O.order_date}) FROM read_parquet(?) WHERE {O.order_date} < ?",
+            [str(accepted["orders"]), (month.end + pd.Timedelta(days=1)).to_pydatetime()],
+        ).fetchone()[0]
+    return pd.Timestamp(first) if first is not None else pd.NaT
 
 
 @dataclass
@@ -167,9 +202,20 @@ class ReportFigures:
     """
 
     month: str
-    panel: pd.DataFrame
+    panel_data: pd.DataFrame | Path  # the panel, or the Parquet file holding it (read on first use)
     figures: dict[str, MonthFigures]
     kpis: dict[str, pd.DataFrame]
+
+    @cached_property
+    def panel(self) -> pd.DataFrame:
+        from channel_analysis.panel import read_panel
+
+        return self.panel_data if isinstance(self.panel_data, pd.DataFrame) else read_panel(self.panel_data)
+
+    def forget_panel(self) -> None:
+        """Drop the panel if it was read from its file (it is read again when next asked for)."""
+        if not isinstance(self.panel_data, pd.DataFrame):
+            self.__dict__.pop("panel", None)
 
     @property
     def now(self) -> MonthFigures:
@@ -193,7 +239,21 @@ def report_figures(tables: dict[str, pd.DataFrame], month: Month, *, settings: S
     compared = with_previous(tables, month)
     warnings = warnings_by_month(tables, compared, panel=panel)
     figures = {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in compared}
-    return ReportFigures(month=month.label, panel=panel, figures=figures, kpis=kpis)
+    return ReportFigures(month=month.label, panel_data=panel, figures=figures, kpis=kpis)
+
+
+def report_figures_from_files(
+    accepted: dict[str, Path], month: Month, *, settings: Settings, panel_path: Path, work: Path
+) -> ReportFigures:
+    """Accepted tables as Parquet files, report month M → :class:`ReportFigures` as
+    :func:`report_figures` gives them, computed by the engine from the files; the panel stays in
+    its file ``panel_path`` until a reader asks for it."""
+    first = _first_order_date(accepted, month)
+    kpi_months, compared = _months_back(first, month, KPI_HISTORY), _months_back(first, month, 2)
+    kpis, warnings = _engine_figures(accepted, kpi_months, compared, month, settings=settings,
+                                     panel_path=panel_path, work=work)
+    figures = {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in compared}
+    return ReportFigures(month=month.label, panel_data=panel_path, figures=figures, kpis=kpis)
 
 
 def write_month_tables(figures: MonthFigures, folder: Path) -> None:
@@ -277,7 +337,11 @@ def _reports(prepared: Path, m: Month, lang: str, staging: Path, work: Path, pro
 
 def _data_months(tables: dict[str, pd.DataFrame], m: Month, count: int) -> list[Month]:
     """The last ``count`` months ending ``m`` that the data reach (from the first order's month)."""
-    first = tables["orders"][schema.Orders.order_date].min()
+    return _months_back(tables["orders"][schema.Orders.order_date].min(), m, count)
+
+
+def _months_back(first: pd.Timestamp, m: Month, count: int) -> list[Month]:
+    """The last ``count`` months ending ``m`` from the month of ``first`` (the first order) on."""
     start = max(m.period - (count - 1), first.to_period("M")) if pd.notna(first) else m.period
     return [Month(str(p)) for p in pd.period_range(start, m.period, freq="M")]
 
@@ -317,6 +381,7 @@ def run_month(
     from channel_analysis.io import read_source
     from channel_analysis.report_data import write_prepared_source
     from channel_analysis.validate import validate_source, write_quality
+    from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     progress = progress or (lambda step: None)
     progress = with_checkpoints(progress)  # each step is also a kill point for the tests (faults.py)
@@ -325,22 +390,43 @@ def run_month(
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
     out = Path(out).absolute()  # notebooks run in another working directory
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    with publish.month_lock(out, m.label):  # the lock also repairs what a killed run left
-        progress("reading the source")
-        source = read_source(data)
-        progress("validating")
-        validated = validate_source(source, strict=strict)
+    with publish.month_lock(out, m.label), tempfile.TemporaryDirectory(prefix="run-") as scratch:
+        # the lock also repairs what a killed run left
+        large = large_parquet(data)
+        if large is None:
+            progress("reading the source")
+            source = read_source(data)
+            location = source.location
+            progress("validating")
+            validated = validate_source(source, strict=strict)
+            del source
+        else:  # tens of millions of rows: a slice at a time, the figures computed from files
+            progress("validating")
+            location = large[0]
+            validated = validate_parquet(*large, Path(scratch), strict=strict)
         staging = publish.staging_dir(out, m.label)
         work = staging.with_name(staging.name + "-work")
         try:
             quality = write_quality(validated, staging, month_end=m.end)
             progress("figures of the month")
             settings = settings or Settings()
-            figures = report_figures(validated.tables, m, settings=settings)
+            if large is None:
+                figures = report_figures(validated.tables, m, settings=settings)
+                tables = validated.tables
+            else:
+                figures = report_figures_from_files(validated.accepted, m, settings=settings,
+                                                    panel_path=Path(scratch) / "panel.parquet", work=Path(scratch))
+                tables = validated.accepted
             write_month_tables(figures.now, staging)
+            prepared = write_prepared_source(tables, work / "source", quality=quality, figures=figures)
+            if large is not None:  # the deck reads the tables it shows from the prepared files
+                from channel_analysis.report_data import load_source
+
+                tables = load_source(prepared).tables
             progress("management deck")
-            _deck(validated.tables, m, settings, figures, staging, lang=lang, template=deck_template)
-            prepared = write_prepared_source(validated.tables, work / "source", quality=quality, figures=figures)
+            _deck(tables, m, settings, figures, staging, lang=lang, template=deck_template)
+            del tables, validated  # the notebooks run in kernels of their own: hold no table meanwhile
+            figures.forget_panel()
             _reports(prepared, m, lang, staging, work, progress)
             progress("landing page")
             _page(LANDING, prepared, m, lang, staging, work, title=_landing_title(m, lang))
@@ -348,7 +434,7 @@ def run_month(
                 staging / "manifest.json",
                 {
                     "parameters": {
-                        "data": source.location,
+                        "data": location,
                         "month": m.label,
                         "strict": strict,
                         "lang": lang,

@@ -46,7 +46,11 @@ class Month:
 
 
 def as_of(tables: dict[str, pd.DataFrame], month: Month) -> dict[str, pd.DataFrame]:
-    """Validated tables → the same tables as seen on ``month``'s last day (later rows dropped)."""
+    """Validated tables → the same tables as seen on ``month``'s last day (later rows dropped).
+    Tables that are read when first used (``report_data.PreparedTables``) cut themselves as
+    they are read."""
+    if hasattr(tables, "as_of"):
+        return tables.as_of(month)
     out = {}
     cutoff = month.end + pd.Timedelta(days=1)  # timestamps on the last day count
     for name, frame in tables.items():

@@ -24,7 +24,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -67,7 +69,7 @@ class PreparedSourceWarning(UserWarning):
 
 
 def write_prepared_source(
-    tables: dict[str, pd.DataFrame],
+    tables: dict[str, pd.DataFrame | Path],
     folder: str | Path,
     *,
     quality: pd.DataFrame | None = None,
@@ -81,7 +83,8 @@ def write_prepared_source(
     notebook of M reads them instead of computing them again; reports of another month ignore them.
 
     Only the contract's columns are written (extra columns of the source are dropped), with the
-    types validation gave them; each file keeps its rows' ``source_row``. The folder is itself a
+    types validation gave them; each file keeps its rows' ``source_row``. A table given as a path
+    (an accepted file of ``validate_stream.validate_parquet``) is moved into the folder as it is. The folder is itself a
     contract source (``channel-analysis validate --data FOLDER`` accepts it). It must be new,
     empty or an earlier prepared folder, which is replaced; the marker is written last, so a
     folder whose writing was interrupted is never taken for a prepared one.
@@ -110,11 +113,14 @@ def write_prepared_source(
         if name not in tables:
             continue
         frame = tables[name]
-        columns = [c for c in schema.columns_of(name) if c in frame.columns]
         path = folder / f"{name}.parquet"
-        # an unnamed index is stored as pandas' "__index_level_0__": no clash with a contract column
-        frame[columns].rename_axis(None).to_parquet(path, index=True)
-        entries[name] = {"file": path.name, "rows": len(frame), "sha256": file_sha256(path)}
+        if isinstance(frame, Path):
+            shutil.move(frame, path)
+        else:
+            columns = [c for c in schema.columns_of(name) if c in frame.columns]
+            # an unnamed index is stored as pandas' "__index_level_0__": no clash with a contract column
+            frame[columns].rename_axis(None).to_parquet(path, index=True)
+        entries[name] = {"file": path.name, "rows": _rows_in(path), "sha256": file_sha256(path)}
     content = {"format": PREPARED_FORMAT, "written_by": f"channel-analysis {_version()}", "tables": entries}
     if figures is not None:
         content["figures"] = {"month": figures.month, "months": sorted(figures.figures),
@@ -127,9 +133,15 @@ def write_prepared_source(
     return folder
 
 
+def _rows_in(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(path).num_rows
+
+
 def _write_figures(figures: ReportFigures, folder: Path) -> dict[str, dict]:
     frames = {
-        "panel": figures.panel,
+        "panel": figures.panel_data,  # a file (large sources) is moved in as it is
         "kpis": pd.concat(figures.kpis.values(), ignore_index=True),
         "alerts": pd.concat([f.alerts for f in figures.figures.values()], ignore_index=True),
         "health": pd.concat([f.health for f in figures.figures.values()], ignore_index=True),
@@ -137,8 +149,12 @@ def _write_figures(figures: ReportFigures, folder: Path) -> dict[str, dict]:
     entries = {}
     for name in FIGURES:
         path = folder / f"figures.{name}.parquet"
-        frames[name].to_parquet(path, index=False)
-        entries[name] = {"file": path.name, "rows": len(frames[name]), "sha256": file_sha256(path)}
+        if isinstance(frames[name], Path):
+            shutil.move(frames[name], path)
+            figures.panel_data = path
+        else:
+            frames[name].to_parquet(path, index=False)
+        entries[name] = {"file": path.name, "rows": _rows_in(path), "sha256": file_sha256(path)}
     return entries
 
 
@@ -150,7 +166,8 @@ def _read_figures(folder: Path, content: dict) -> ReportFigures | None:
     frames = {}
     for name in FIGURES:
         entry = listed["files"].get(name) or {}
-        frames[name] = _checked_parquet(folder, entry)
+        # the panel (millions of rows for a large network) is read when a report asks for it
+        frames[name] = _checked_file(folder, entry) if name == "panel" else pd.read_parquet(_checked_file(folder, entry))
     month, months = str(listed["month"]), [str(m) for m in listed["months"]]
 
     def of(frame: pd.DataFrame, label_: str) -> pd.DataFrame:
@@ -159,21 +176,60 @@ def _read_figures(folder: Path, content: dict) -> ReportFigures | None:
     kpis = {m: of(frames["kpis"], m) for m in sorted(set(frames["kpis"]["month"]))}
     per_month = {m: MonthFigures(kpis=kpis[m], alerts=of(frames["alerts"], m), health=of(frames["health"], m))
                  for m in months}
-    return ReportFigures(month=month, panel=frames["panel"], figures=per_month, kpis=kpis)
+    return ReportFigures(month=month, panel_data=frames["panel"], figures=per_month, kpis=kpis)
 
 
-def _checked_parquet(folder: Path, entry: dict) -> pd.DataFrame:
-    """A file listed in the marker → its frame; ChannelAnalysisError when it is missing or changed."""
+def _checked_file(folder: Path, entry: dict) -> Path:
+    """A file listed in the marker → its path; ChannelAnalysisError when it is missing or changed
+    (its checksum, or its row count from the file's footer)."""
     path = folder / str(entry.get("file"))
     if not path.is_file():
         raise ChannelAnalysisError(f"prepared source {folder}: {path.name} is missing")
     if file_sha256(path) != entry.get("sha256"):
         raise ChannelAnalysisError(f"prepared source {folder}: {path.name} changed since it was written (checksum)")
-    frame = pd.read_parquet(path)
-    if len(frame) != entry.get("rows"):
-        raise ChannelAnalysisError(f"prepared source {folder}: {path.name} has {len(frame)} rows, "
+    rows = _rows_in(path)
+    if rows != entry.get("rows"):
+        raise ChannelAnalysisError(f"prepared source {folder}: {path.name} has {rows} rows, "
                                    f"the marker says {entry.get('rows')}")
-    return frame
+    return path
+
+
+class PreparedTables(Mapping):
+    """The tables of a prepared folder, each read when first asked for (files already checked
+    against the marker): a report reads only the tables it shows, so a table of tens of millions
+    of rows costs nothing to the reports that do not use it. ``as_of(month)`` gives the same
+    tables cut at the month's last day as they are read."""
+
+    def __init__(self, files: dict[str, Path], cutoff: pd.Timestamp | None = None):
+        self._files, self._cutoff, self._read = files, cutoff, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._read:
+            self._read[name] = _prepared_table(self._files[name], self._cutoff)
+        return self._read[name]
+
+    def __iter__(self):
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def as_of(self, month: Month) -> PreparedTables:
+        cutoff = month.end + pd.Timedelta(days=1)  # timestamps on the last day count
+        return PreparedTables(self._files, cutoff if self._cutoff is None else min(cutoff, self._cutoff))
+
+
+def _prepared_table(path: Path, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+    """A table file of a prepared folder → its frame as validation gave it, rows dated before ``cutoff``."""
+    import pyarrow.parquet as pq
+
+    from channel_analysis.validate_stream import read_accepted
+
+    if "source_row" in pq.read_schema(path).names:  # an accepted file of a large source, moved in
+        return read_accepted(path, before=cutoff)
+    date_col = schema.date_column(path.stem)
+    filters = [(date_col, "<", cutoff.to_pydatetime())] if cutoff is not None and date_col else None
+    return pd.read_parquet(path, filters=filters).rename_axis("source_row")
 
 
 def _version() -> str:
@@ -204,7 +260,7 @@ def read_prepared_source(folder: str | Path) -> dict[str, pd.DataFrame]:
     Raises :class:`~channel_analysis.errors.ChannelAnalysisError` naming the file when the
     marker is unreadable, a file is missing, changed (checksum or row count) or unexpected.
     """
-    return _read_prepared(Path(folder))[0]
+    return dict(_read_prepared(Path(folder))[0])
 
 
 def _read_prepared(folder: Path) -> tuple[dict[str, pd.DataFrame], ReportFigures | None, dict]:
@@ -218,15 +274,15 @@ def _read_prepared(folder: Path) -> tuple[dict[str, pd.DataFrame], ReportFigures
     extra = sorted(p.name for p in folder.iterdir() if p.name not in listed and p.name != MARKER)
     if extra:
         raise ChannelAnalysisError(f"prepared source {folder} holds files its marker does not list: {', '.join(extra)}")
-    tables = {}
+    files = {}
     for name, entry in entries.items():
         if name not in schema.TABLES:
             raise ChannelAnalysisError(f"prepared source {folder}: '{name}' is not a contract table")
-        tables[name] = _checked_parquet(folder, entry).rename_axis("source_row")
-    missing = [t for t in schema.REQUIRED_TABLES if t not in tables]
+        files[name] = _checked_file(folder, entry)
+    missing = [t for t in schema.REQUIRED_TABLES if t not in files]
     if missing:
         raise ChannelAnalysisError(f"prepared source {folder} lacks the required table(s) {', '.join(missing)}")
-    tables = {name: tables[name] for name in schema.TABLES if name in tables}
+    tables = PreparedTables({name: files[name] for name in schema.TABLES if name in files})
     return tables, _read_figures(folder, content), content
 
 

@@ -8,6 +8,7 @@ Slices of a few rows put duplicates, references and repeated headers across slic
 from __future__ import annotations
 
 import io as _io
+import json
 from datetime import date
 from pathlib import Path
 
@@ -96,6 +97,17 @@ def _planted() -> dict[str, pa.Table]:
     return tables
 
 
+def _slice_large_sources(monkeypatch, *, above: int, batch_rows: int) -> list:
+    """Sources of more than ``above`` rows are validated a slice at a time, in slices of
+    ``batch_rows``; → a list that gets an item each time that happens."""
+    monkeypatch.setattr(stream, "STREAM_ROWS", above)
+    monkeypatch.setattr(stream, "BATCH_ROWS", batch_rows)
+    called = []
+    real = stream.validate_parquet
+    monkeypatch.setattr(stream, "validate_parquet", lambda *a, **k: called.append(1) or real(*a, **k))
+    return called
+
+
 @pytest.mark.parametrize("batch_rows", [1, 2, 3, 1000])
 def test_a_planted_source_is_judged_the_same_a_slice_at_a_time(tmp_path, batch_rows):
     folder = _write(tmp_path / "src", _planted(), parts={"orders": [4, 8], "interactions": [3]})
@@ -148,11 +160,7 @@ def test_the_command_line_validates_a_large_parquet_source_a_slice_at_a_time(tmp
     folder = _write(tmp_path / "src", _planted(), parts={"orders": [4, 8]})
     status, out_whole, err = cli("validate", "--data", str(folder), "--out", str(tmp_path / "whole"))
     assert status == 0, err
-    monkeypatch.setattr(stream, "STREAM_ROWS", 10)  # the planted source has 33 rows
-    monkeypatch.setattr(stream, "BATCH_ROWS", 3)
-    seen = []
-    real = stream.validate_parquet
-    monkeypatch.setattr(stream, "validate_parquet", lambda *a, **k: seen.append(1) or real(*a, **k))
+    seen = _slice_large_sources(monkeypatch, above=10, batch_rows=3)  # the planted source has 33 rows
     status, out_sliced, err = cli("validate", "--data", str(folder), "--out", str(tmp_path / "sliced"))
     assert status == 0, err
     assert seen, "the large source was not validated a slice at a time"
@@ -216,11 +224,7 @@ def test_a_backtest_of_a_large_parquet_source_writes_what_the_in_memory_one_writ
     write_demo_data(data, dealers=80, start="2023-01", end="2024-12", seed=3, fmt="parquet")
     status, _, err = cli("backtest", "--data", str(data), "--months", "2024-10..2024-12", "--out", str(tmp_path / "whole"))
     assert status == 0, err
-    monkeypatch.setattr(stream, "STREAM_ROWS", 1000)
-    monkeypatch.setattr(stream, "BATCH_ROWS", 5000)
-    called = []
-    real = stream.validate_parquet
-    monkeypatch.setattr(stream, "validate_parquet", lambda *a, **k: called.append(1) or real(*a, **k))
+    called = _slice_large_sources(monkeypatch, above=1000, batch_rows=5000)
     status, _, err = cli("backtest", "--data", str(data), "--months", "2024-10..2024-12", "--out", str(tmp_path / "large"))
     assert status == 0, err
     assert called, "the source was not validated a slice at a time"
@@ -230,3 +234,39 @@ def test_a_backtest_of_a_large_parquet_source_writes_what_the_in_memory_one_writ
         assert whole[name] == large[name], name
     alerts = pd.read_csv(tmp_path / "large" / "2024-12" / "alerts.csv")
     assert len(alerts) > 0  # the comparison covers real alerts, not empty files
+
+
+def test_a_run_of_a_large_parquet_source_publishes_what_the_in_memory_run_publishes(tmp_path, monkeypatch):
+    """The real notebooks and deck on the prepared folder of a large source (accepted files moved
+    in, tables read when a report asks for them, the panel kept in its file until then)."""
+    from channel_analysis.synthetic import write_demo_data
+
+    data = tmp_path / "demo"
+    write_demo_data(data, dealers=60, start="2023-06", end="2024-12", seed=5, fmt="parquet")
+    args = ["--data", str(data), "--month", "2024-12"]
+    status, _, err = cli("run", *args, "--out", str(tmp_path / "whole"))
+    assert status == 0, err
+    called = _slice_large_sources(monkeypatch, above=1000, batch_rows=4000)
+    status, _, err = cli("run", *args, "--out", str(tmp_path / "large"))
+    assert status == 0, err
+    assert called, "the source was not validated a slice at a time"
+    whole, large = tmp_path / "whole" / "2024-12", tmp_path / "large" / "2024-12"
+    for name in ("kpis.csv", "alerts.csv", "dealer_health.csv", "data_quality.csv"):
+        assert (whole / name).read_bytes() == (large / name).read_bytes(), name
+    assert sorted(p.name for p in large.iterdir()) == sorted(p.name for p in whole.iterdir())
+    manifest = lambda d: json.loads((d / "manifest.json").read_text(encoding="utf-8"))  # noqa: E731
+    assert manifest(large)["row_counts"] == manifest(whole)["row_counts"]
+    assert manifest(large)["input_checksums"] == manifest(whole)["input_checksums"]
+    # the reports say the same: the text of every page, once the run's own times are left out
+    for page in ("index.html", "dealer_health.html", "acquisition_vs_retention.html", "sales_managers.html",
+                 "service_flow.html", "events.html"):
+        assert _text(whole / page) == _text(large / page), page
+
+
+def _text(page: Path) -> str:
+    """The visible text of a report page, without the lines that carry the run's time."""
+    import re
+
+    html = page.read_text(encoding="utf-8")
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
+    return "\n".join(line for line in (" ".join(text.split()).split(" ")) if not re.search(r"\d\d:\d\d:\d\d", line))

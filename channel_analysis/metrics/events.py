@@ -105,6 +105,8 @@ def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, wi
     went[who[known], when[known].astype(int)] = True
     attendees = pd.Series(who).groupby(attendance[A.event_id].to_numpy()).agg(list)
 
+    cell_code, cells = pd.factorize(cell_of)
+    comparable_in: dict[int, np.ndarray] = {}  # by event month: the dealers that may be compared
     units = []
     for event_id, c in held[held.index.isin(chosen)].items():
         if c + first + window > as_of_index or c - window < 0:
@@ -113,9 +115,15 @@ def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, wi
         treated = np.zeros(len(dealers), dtype=bool)
         index = np.asarray(attendees.get(event_id, []), dtype=int)
         treated[index[index >= 0]] = True
-        nearby = went[:, c - window : c + window + 1].any(axis=1)  # no event at all around this one
-        # comparable: in the network at the event month's end, signed before the pre window began
-        keep = member[:, c] & (tenure[:, c] > window) & (treated | ~nearby)
+        if c not in comparable_in:
+            nearby = went[:, c - window : c + window + 1].any(axis=1)  # no event at all around the month
+            # comparable: in the network at the event month's end, signed before the pre window began
+            comparable_in[c] = member[:, c] & (tenure[:, c] > window) & ~nearby
+        # only the cells of an attendee count (the others are left out below): of a large network
+        # with thousands of events, each event keeps the dealers of its attendees' regions and tiers
+        with_attendee = np.zeros(len(cells), dtype=bool)
+        with_attendee[cell_code[treated]] = True
+        keep = (treated & member[:, c] & (tenure[:, c] > window)) | (comparable_in[c] & with_attendee[cell_code])
         units.append(
             pd.DataFrame(
                 {

@@ -110,9 +110,11 @@ def rule_breakers(
     )
     in_network = (signed <= end_day) & (terminated.isna() | (terminated > end_day))
 
+    # masks over the few columns used, never copies of whole tables (tens of millions of rows)
     orders = tables["orders"]
-    positive = orders[(orders[O.amount] > 0) & (orders[O.order_date] < stop)]
-    days = positive[O.order_date].dt.normalize().groupby(positive[O.dealer_id])
+    ordered = orders[O.order_date]
+    positive = (orders[O.amount] > 0) & (ordered < stop)
+    days = ordered.where(positive).dt.normalize().groupby(orders[O.dealer_id])
     first = _per_dealer(ids, days.min()).astype("datetime64[ns]")
     age = pd.Timedelta(days=settings.first_order_only_age_days)
     breaks = {"first_order_only": in_network & (first <= end_day - age) & (_per_dealer(ids, days.max()) == first)}
@@ -120,11 +122,13 @@ def rule_breakers(
     last_call = last_visit = pd.Series(pd.NaT, index=dealers.index, dtype="datetime64[ns]")
     if "interactions" in tables:
         seen = tables["interactions"]
-        seen = seen[seen[I.occurred_at] < stop]
-        calls = seen[(seen[I.kind] == "phone") & (seen[I.direction] == "outbound")]
-        visits = seen[seen[I.kind] == "visit"]
-        last_call = _per_dealer(ids, calls.groupby(I.dealer_id)[I.occurred_at].max()).astype("datetime64[ns]")
-        last_visit = _per_dealer(ids, visits.groupby(I.dealer_id)[I.occurred_at].max()).astype("datetime64[ns]")
+        occurred = seen[I.occurred_at]
+        before = occurred < stop
+        call = before & (seen[I.kind] == "phone") & (seen[I.direction] == "outbound")
+        visit = before & (seen[I.kind] == "visit")
+        by_dealer = seen[I.dealer_id]
+        last_call = _per_dealer(ids, occurred.where(call).groupby(by_dealer).max()).astype("datetime64[ns]")
+        last_visit = _per_dealer(ids, occurred.where(visit).groupby(by_dealer).max()).astype("datetime64[ns]")
         two_months = (period - 1).start_time
         breaks["no_callback"] = in_network & (signed < start) & ~(last_call >= start)
         breaks["no_visit_2m"] = in_network & (signed < two_months) & ~(last_visit >= two_months)
