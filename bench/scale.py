@@ -48,7 +48,7 @@ def duckdb_scan() -> dict:
         names = [c for c in con.sql(f"SELECT * FROM read_parquet('{path}') LIMIT 0").columns]
         key = schema.key_of(path.stem) if path.stem in schema.TABLES else ()
         counts = [f'count("{c}")' for c in names] + [f'count(DISTINCT "{k}")' for k in key if len(key) == 1]
-        rows += con.sql(f"SELECT count(*), {', '.join(counts)} FROM read_parquet('{path}')").fetchone()[0]
+        rows += con.execute(f"SELECT count(*), {', '.join(counts)} FROM read_parquet('{path}')").fetchone()[0]
     return {"rows": rows}
 
 
