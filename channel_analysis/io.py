@@ -111,6 +111,16 @@ class ParquetTable:
         except _Unreadable as exc:
             raise SourceError([str(exc)]) from None
 
+    def no_rows(self) -> pd.DataFrame:
+        """The table's raw frame with no row: its columns and types as :meth:`batches` gives them."""
+        for raw in self.batches(1):
+            return raw.frame.iloc[:0]
+        try:
+            empty = pq.read_schema(self.files[0]).empty_table()
+        except (pa.ArrowException, OSError) as exc:
+            raise SourceError([f"{_part_origin(self.origin, self.files[0])} cannot be read as Parquet ({exc})"]) from None
+        return _from_arrow(empty.rename_columns(self.columns), self.name, self.origin).frame
+
     def batches(self, rows: int) -> Iterator[RawTable]:
         """RawTables of at most ``rows`` rows each, in order, ``source_row`` counting on across parts."""
         names = self.columns

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from channel_analysis import schema
 from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
 from channel_analysis.errors import SourceError
-from channel_analysis.io import ParquetTable, _from_arrow, parquet_tables
+from channel_analysis.io import ParquetTable, parquet_tables
 from channel_analysis.validate import (
     REASON,
     SOURCE_ROW,
@@ -124,7 +124,7 @@ def validate_parquet(
             table = tables[name]
             typed_file = work / "typed" / f"{name}.parquet"
             rows, bad_raw, reasons = _row_pass(name, table, columns[name][1], typed_file, batch_rows)
-            bad_raw.insert(0, _no_rows(table))  # the raw columns and types even when no row is bad
+            bad_raw.insert(0, table.no_rows())  # the raw columns and types even when no row is bad
             between = _between_rows(con, name, typed_file, result.accepted, only_quarantined)
             later = between.index.difference(reasons.index)
             if len(later):
@@ -196,14 +196,6 @@ def _row_pass(
                 reasons.append(found.joined())
     joined = pd.concat(reasons) if reasons else pd.Series([], index=pd.Index([], dtype="int64"), dtype=object)
     return rows, bad_raw, joined
-
-
-def _no_rows(table: ParquetTable) -> pd.DataFrame:
-    """The table's raw frame with no row: its columns and types as read."""
-    for raw in table.batches(1):
-        return raw.frame.iloc[:0]
-    empty = pq.read_schema(table.files[0]).empty_table()
-    return _from_arrow(empty.rename_columns(table.columns), table.name, table.origin).frame
 
 
 def _raw_rows(table: ParquetTable, wanted: pd.Index, batch_rows: int) -> pd.DataFrame:

@@ -270,3 +270,10 @@ def _text(page: Path) -> str:
     html = page.read_text(encoding="utf-8")
     text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
     return "\n".join(line for line in (" ".join(text.split()).split(" ")) if not re.search(r"\d\d:\d\d:\d\d", line))
+
+
+def test_a_table_with_a_header_and_no_rows_is_judged_the_same(tmp_path):
+    tables = _planted()
+    tables["orders"] = tables["orders"].slice(0, 0)  # usable: a required table may be empty
+    tables["events"] = tables["events"].slice(0, 0)
+    _assert_same(_write(tmp_path / "src", tables), tmp_path / "work", batch_rows=2)
