@@ -328,3 +328,28 @@ def test_retention_activity_effect_intervals_cover_the_truth(planted):
 def test_retention_activity_effect_needs_enough_dealers():
     with pytest.raises(ChannelAnalysisError, match="dealers"):
         costs.retention_activity_effect(SEGMENT_PANEL, as_of="2024-03")
+
+
+def test_retention_activity_effect_is_the_formula_regression():
+    # the design is built by hand (one float array); the estimates, intervals and p-values are
+    # those of statsmodels' formula interface with the same terms and dummies
+    import statsmodels.formula.api as smf
+
+    panel, expenses = _simulated(PLANTED, seed=3)
+    out = costs.retention_activity_effect(panel, expenses, as_of="2024-03").set_index("term")
+    data = costs._observations(panel, expenses, pd.Period("2024-03", freq="M"), 3, 3)
+    data["y"] = np.log1p(data["outcome"].clip(lower=0))
+    data["past_log_revenue"] = np.log1p(data["revenue"].clip(lower=0))
+    data["retention_spend"] = data["retention_spend"] / 1000.0
+    data["log_months_signed"] = np.log1p(data["months_signed"].astype(float))
+    assert data.groupby("anchor")["log_months_signed"].nunique().max() > 1  # so the model keeps it
+    effects = [f"C({c})" for c in ("region", "tier", "anchor") if data[c].nunique() > 1]
+    assert effects  # the comparison covers the dummies
+    formula = "y ~ calls_out + visits + retention_spend + past_log_revenue + log_months_signed + " + " + ".join(effects)
+    fit = smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["dealer_id"])[0]})
+    ci = fit.conf_int()
+    for term in ["calls_out", "visits", "retention_spend"]:
+        assert out.loc[term, "coef"] == pytest.approx(fit.params[term], rel=1e-9, abs=1e-12)
+        assert out.loc[term, "ci_low"] == pytest.approx(ci.loc[term, 0], rel=1e-9, abs=1e-12)
+        assert out.loc[term, "ci_high"] == pytest.approx(ci.loc[term, 1], rel=1e-9, abs=1e-12)
+        assert out.loc[term, "p_value"] == pytest.approx(fit.pvalues[term], rel=1e-7, abs=1e-12)
