@@ -298,8 +298,8 @@ def _observations(panel, expenses, month: pd.Period, window: int, horizon: int) 
 def _design(data: pd.DataFrame, numeric: list[str], effects: list[str]) -> np.ndarray:
     """The regression's design matrix, as the formula ``y ~ numeric + C(effect) ...`` builds it
     (intercept, the numeric columns in order, then each effect's levels but the first, sorted),
-    written straight into one float array: for a network of 100,000 dealers the formula
-    interface held several copies of a matrix of millions of rows (13 GB)."""
+    written straight into one float array rather than through the formula interface's
+    intermediate frames (a large network has millions of dealer-windows)."""
     codes = [pd.factorize(data[c], sort=True)[0] for c in effects]
     width = 1 + len(numeric) + sum(int(k.max()) for k in codes)
     x = np.zeros((len(data), width))
