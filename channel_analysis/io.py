@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 import duckdb
@@ -103,7 +103,7 @@ class ParquetTable:
         """Rows of the table, from the files' footers (nothing else is read)."""
         return sum(self._meta(f).num_rows for f in self.files)
 
-    @property
+    @cached_property
     def columns(self) -> list[str]:
         """Column names, trimmed and lower-cased; SourceError when the parts disagree."""
         try:
@@ -118,7 +118,7 @@ class ParquetTable:
         try:
             empty = pq.read_schema(self.files[0]).empty_table()
         except (pa.ArrowException, OSError) as exc:
-            raise SourceError([f"{_part_origin(self.origin, self.files[0])} cannot be read as Parquet ({exc})"]) from None
+            raise SourceError([_not_parquet(self.origin, self.files[0], exc)]) from None
         return _from_arrow(empty.rename_columns(self.columns), self.name, self.origin).frame
 
     def batches(self, rows: int) -> Iterator[RawTable]:
@@ -134,13 +134,13 @@ class ParquetTable:
                     first += data.num_rows
                     yield raw
             except (pa.ArrowException, OSError) as exc:
-                raise SourceError([f"{_part_origin(self.origin, path)} cannot be read as Parquet ({exc}); write it again"]) from None
+                raise SourceError([_not_parquet(self.origin, path, exc)]) from None
 
     def _meta(self, path: Path):
         try:
             return pq.read_metadata(path)
         except (pa.ArrowException, OSError) as exc:
-            raise SourceError([f"{_part_origin(self.origin, path)} cannot be read as Parquet ({exc}); write it again"]) from None
+            raise SourceError([_not_parquet(self.origin, path, exc)]) from None
 
 
 class _Unreadable(Exception):
@@ -194,6 +194,13 @@ def parquet_tables(spec: str | Path, *, tables: Iterable[str] | None = None) -> 
     source holds is Parquet (a file, or a folder of part files); None for any other source. Nothing
     but the files' footers is read. Raises SourceError for the problems :func:`read_source` reports
     before reading (a required table missing, a table given twice ...)."""
+    # a database, a database file or a workbook is not Parquet: known without listing it (which
+    # would connect to the database or open the workbook a second time, before read_source)
+    if isinstance(spec, str) and "://" in spec:
+        return None
+    folder = Path(spec).expanduser()
+    if not folder.is_dir() or any(p.name.lower() == WORKBOOK for p in folder.iterdir()):
+        return None
     problems: list[str] = []
     with ExitStack() as stack:
         location, chosen = _chosen_entries(spec, _wanted(tables), stack, problems)
@@ -279,7 +286,7 @@ def _list_folder(folder: Path, wanted: list[str], stack: ExitStack, problems: li
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "~$")))
     entries, complete = [], True
     for part_dir in sorted(p for p in folder.iterdir() if p.is_dir() and p.name.strip().lower() in wanted):
-        parts = _parquet_parts(part_dir)
+        parts = parquet_parts(part_dir)
         if parts:  # a table as a folder of Parquet part files (say one per month)
             origin = part_dir.name + "/"
             entries.append(_Entry(part_dir.name.strip().lower(), origin, partial(_read_parquet_parts, parts), parts))
@@ -528,8 +535,9 @@ def _read_parquet(path: Path, table: str, origin: str) -> RawTable:
     return _from_arrow(data, table, origin)
 
 
-def _parquet_parts(folder: Path) -> list[Path]:
-    """The Parquet files under ``folder`` (sub-folders included, hidden ones not), in path order."""
+def parquet_parts(folder: Path) -> list[Path]:
+    """The Parquet files under ``folder`` (sub-folders included, hidden ones not), in path order:
+    the parts of a table given as a folder."""
     found = [
         p for p in folder.rglob("*")
         if p.suffix.lower() == ".parquet" and p.is_file()
@@ -549,6 +557,10 @@ def _part_origin(origin: str, path: Path) -> str:
     return origin + path.name
 
 
+def _not_parquet(origin: str, path: Path, exc: BaseException) -> str:
+    return f"{_part_origin(origin, path)} cannot be read as Parquet ({exc}); write it again"
+
+
 def _part_names(files: list[Path], origin: str) -> list[str]:
     """The column names shared by every part file; _Unreadable when a part differs from the first."""
     names = None
@@ -556,7 +568,7 @@ def _part_names(files: list[Path], origin: str) -> list[str]:
         try:
             these = _column_names(pq.read_schema(path).names, _part_origin(origin, path))
         except (pa.ArrowException, OSError) as exc:
-            raise _Unreadable(f"{_part_origin(origin, path)} cannot be read as Parquet ({exc}); write it again") from None
+            raise _Unreadable(_not_parquet(origin, path, exc)) from None
         if names is None:
             names = these
         elif these != names:

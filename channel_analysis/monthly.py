@@ -36,13 +36,15 @@ _VERSIONED = ("channel-analysis", "pandas", "numpy", "duckdb", "ibis-framework",
 
 def _checksums(data: str) -> dict[str, str]:
     """SHA-256 of every file the source was read from (a folder's table files, or the database file)."""
+    from channel_analysis.io import parquet_parts  # here: the reports import this module, not the readers
+
     path = Path(data)
     if path.is_dir():
         names = {f"{t}." for t in schema.TABLES} | {"dealer_data."}
         files = [p for p in sorted(path.iterdir()) if p.is_file() and any(p.name.lower().startswith(n) for n in names)]
-        # a table given as a folder of Parquet parts: every part
+        # a table given as a folder of Parquet parts: every part, as the reader finds them
         folders = [p for p in sorted(path.iterdir()) if p.is_dir() and p.name.strip().lower() in schema.TABLES]
-        files += [part for folder in folders for part in sorted(folder.rglob("*.parquet")) if part.is_file()]
+        files += [part for folder in folders for part in parquet_parts(folder)]
     else:
         files = [path] if path.is_file() else []
     root = path if path.is_dir() else path.parent
@@ -185,7 +187,7 @@ def _first_order_date(accepted: dict[str, Path], month: Month) -> pd.Timestamp:
     with duckdb.connect() as con:
         first = con.execute(
             f"SELECT min({O.order_date}) FROM read_parquet(?) WHERE {O.order_date} < ?",
-            [str(accepted["orders"]), (month.end + pd.Timedelta(days=1)).to_pydatetime()],
+            [str(accepted["orders"]), month.stop.to_pydatetime()],
         ).fetchone()[0]
     return pd.Timestamp(first) if first is not None else pd.NaT
 

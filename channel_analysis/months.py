@@ -44,6 +44,12 @@ class Month:
         """The last day of the month (a date; rows on that day count as in the month)."""
         return self.period.end_time.normalize()
 
+    @property
+    def stop(self) -> pd.Timestamp:
+        """The first instant after the month: a row dated before it was known at the month's end
+        (timestamps on the last day count)."""
+        return self.end + pd.Timedelta(days=1)
+
 
 def as_of(tables: dict[str, pd.DataFrame], month: Month) -> dict[str, pd.DataFrame]:
     """Validated tables → the same tables as seen on ``month``'s last day (later rows dropped).
@@ -52,7 +58,7 @@ def as_of(tables: dict[str, pd.DataFrame], month: Month) -> dict[str, pd.DataFra
     if hasattr(tables, "as_of"):
         return tables.as_of(month)
     out = {}
-    cutoff = month.end + pd.Timedelta(days=1)  # timestamps on the last day count
+    cutoff = month.stop
     for name, frame in tables.items():
         date_col = schema.date_column(name)
         out[name] = frame[frame[date_col] < cutoff] if date_col else frame

@@ -151,7 +151,7 @@ def _write_figures(figures: ReportFigures, folder: Path) -> dict[str, dict]:
         path = folder / f"figures.{name}.parquet"
         if isinstance(frames[name], Path):
             shutil.move(frames[name], path)
-            figures.panel_data = path
+            figures.panel_data = path  # moved: the figures read their panel from here from now on
         else:
             frames[name].to_parquet(path, index=False)
         entries[name] = {"file": path.name, "rows": _rows_in(path), "sha256": file_sha256(path)}
@@ -215,7 +215,7 @@ class PreparedTables(Mapping):
         return len(self._files)
 
     def as_of(self, month: Month) -> PreparedTables:
-        cutoff = month.end + pd.Timedelta(days=1)  # timestamps on the last day count
+        cutoff = month.stop
         return PreparedTables(self._files, cutoff if self._cutoff is None else min(cutoff, self._cutoff))
 
 

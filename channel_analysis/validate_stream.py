@@ -65,7 +65,6 @@ class StreamedSource:
     accepted: dict[str, Path]
     quarantine: dict[str, pd.DataFrame]
     rows_read: dict[str, int]
-    rows_accepted: dict[str, int]
     origins: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str | None] = field(default_factory=dict)  # none: Parquet carries its types
 
@@ -74,7 +73,7 @@ class StreamedSource:
         return sum(len(q) for q in self.quarantine.values())
 
     def accepted_rows(self, name: str) -> int:
-        return self.rows_accepted[name]
+        return self.rows_read[name] - len(self.quarantine[name])
 
     def rows_after(self, name: str, cutoff: pd.Timestamp) -> int:
         """Accepted rows of ``name`` dated on or after ``cutoff`` (counted by DuckDB in the file)."""
@@ -112,7 +111,7 @@ def validate_parquet(
     work = Path(work)
     for sub in ("typed", "accepted", "spill"):
         (work / sub).mkdir(parents=True, exist_ok=True)
-    result = StreamedSource(location, {}, {}, {}, {}, {n: t.origin for n, t in tables.items()})
+    result = StreamedSource(location, {}, {}, {}, {n: t.origin for n, t in tables.items()})
     only_quarantined: dict[str, set] = {}
     with duckdb.connect() as con:
         con.execute(f"SET memory_limit = '{ENGINE_MEMORY}'")
@@ -139,7 +138,6 @@ def validate_parquet(
             result.accepted[name] = accepted
             result.quarantine[name] = bad
             result.rows_read[name] = rows
-            result.rows_accepted[name] = rows - len(bad)
             only_quarantined[name] = _keys_only_quarantined(con, name, accepted, bad)
     shutil.rmtree(work / "typed", ignore_errors=True)
     shutil.rmtree(work / "spill", ignore_errors=True)

@@ -142,7 +142,7 @@ def test_every_planted_problem_is_found_with_its_reason(tmp_path):
     }
     assert result.rows_read == {"sales_managers": 2, "dealers": 5, "orders": 11, "interactions": 6, "service_requests": 2,
                                 "expenses": 2, "prospects": 4, "events": 1, "event_attendance": 2}
-    assert result.rows_accepted["orders"] == 11 - 6
+    assert result.accepted_rows("orders") == 11 - 6
     accepted = pd.read_parquet(result.accepted["orders"])
     assert accepted["source_row"].tolist() == [1, 2, 3, 4, 5]  # in source order
 
