@@ -120,13 +120,17 @@ def demo_data(out: str, dealers: int, start: str, end: str | None, seed: int, fm
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Also write data_quality.csv and quarantine/ here.")
 def validate(data: str, out: str | None) -> None:
     """Check a data source against the contract; print counts per table and every problem."""
-    from channel_analysis.io import read_source
+    from channel_analysis.io import postgres_url, read_source
     from channel_analysis.validate import data_quality, write_quality, validate_source
+    from channel_analysis.validate_sql import validate_postgres
     from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     _data(data)
     large = large_parquet(data)
-    if large is not None:  # tens of millions of rows: a slice at a time, never whole in memory
+    if postgres_url(data):  # counted and judged in the server: only rows that may be bad come back
+        with _step("validating inside the database"):
+            validated = validate_postgres(data)
+    elif large is not None:  # tens of millions of rows: a slice at a time, never whole in memory
         with _step("validating, a million rows at a time"), tempfile.TemporaryDirectory(prefix="validate-") as work:
             validated = validate_parquet(*large, Path(work))
     else:

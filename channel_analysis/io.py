@@ -26,12 +26,13 @@ import sqlite3
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
@@ -233,7 +234,11 @@ def _chosen_entries(
     except OSError as exc:  # e.g. a folder we may not list
         problems.append(f"{spec} cannot be read: {exc.strerror or exc}")
         return str(spec), {}
-    chosen = {}
+    return listing.location, _choose(listing, wanted)
+
+
+def _choose(listing: _Listing, wanted: list[str]) -> dict[str, _Entry | str]:
+    chosen: dict[str, _Entry | str] = {}
     for table in wanted:
         entries = [e for e in listing.entries if e.table == table]
         if len(entries) > 1:
@@ -247,7 +252,7 @@ def _chosen_entries(
                 )
         else:
             chosen[table] = entries[0]
-    return listing.location, chosen
+    return chosen
 
 
 def _list_source(spec: str | Path, wanted: list[str], stack: ExitStack, problems: list[str]) -> _Listing:
@@ -739,6 +744,13 @@ def _parse_url(spec: str) -> sa.URL:
 
 
 def _list_url(spec: str, url: sa.URL, wanted: list[str], stack: ExitStack) -> _Listing:
+    engine, location, secrets, hint = _url_engine(url)
+    return _list_engine(engine, location, wanted, stack, secrets, hint, attempts=_DB_ATTEMPTS)
+
+
+def _url_engine(url: sa.URL) -> tuple[sa.Engine, str, list[str], str]:
+    """(engine, location with the password hidden, secrets to hide from messages, what to check when
+    it cannot connect) for a database URL; the password from the environment when the URL has none."""
     location = url.render_as_string(hide_password=True)
     password = os.environ.get(PASSWORD_ENV)
     if password and url.password is None:
@@ -761,7 +773,7 @@ def _list_url(spec: str, url: sa.URL, wanted: list[str], stack: ExitStack) -> _L
         ) from None
     secrets = [s for s in (url.password, os.environ.get("PGPASSWORD")) if s]
     hint = f"check the URL, that the server is running, and the password (set PGPASSWORD or {PASSWORD_ENV})"
-    return _list_engine(engine, location, wanted, stack, secrets, hint, attempts=_DB_ATTEMPTS)
+    return engine, location, secrets, hint
 
 
 _DB_ATTEMPTS = 3  # tries of a whole read from a database server before giving up
@@ -832,47 +844,186 @@ def _read_database(
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
         try:
             inspector = sa.inspect(conn)
-            names = inspector.get_table_names() + inspector.get_view_names()
+            view_names = inspector.get_view_names()
+            names, views = inspector.get_table_names() + view_names, set(view_names)
         except sa.exc.SQLAlchemyError as exc:
             reason = _reason(exc, secrets)
             raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", _lost(exc)) from None
-        quote = engine.dialect.identifier_preparer.quote_identifier
         given = [n.strip().lower() for n in names]
         tables: dict[str, RawTable | _Unreadable] = {}
         for name, table in zip(names, given):
             if table not in wanted or given.count(table) > 1:
                 continue  # given twice: reported as such, not read
-            origin = f"table {name}"
-            query = sa.text(f"SELECT * FROM {quote(name)}")  # name: a catalog name equal to a contract table
+            tables[name] = _read_table(conn, name, table, location, secrets, view=name in views)
+    return names, tables
+
+
+def postgres_url(spec: str | Path) -> bool:
+    """``spec`` is the URL of a PostgreSQL database (validated inside the server: ``validate_sql``)."""
+    if not (isinstance(spec, str) and "://" in spec):
+        return False
+    try:
+        return _parse_url(spec).get_backend_name() == "postgresql"
+    except _Unreadable:
+        return False  # read_source says what is wrong with it
+
+
+@dataclass
+class Snapshot:
+    """A PostgreSQL source open in one read-only snapshot (REPEATABLE READ): every query sees the same
+    rows. ``names``: contract table → its catalog name, for the tables given once; ``problems``: tables
+    given twice or required and missing, as :func:`read_source` words them."""
+
+    location: str
+    conn: sa.Connection
+    names: dict[str, str]
+    views: set[str]
+    problems: list[str]
+    secrets: list[str]
+
+    def origin(self, table: str) -> str:
+        return f"table {self.names[table]}"
+
+    def quoted(self, table: str) -> str:
+        return self.conn.dialect.identifier_preparer.quote_identifier(self.names[table])
+
+    def read_whole(self, table: str) -> RawTable:
+        """The table read whole, as :func:`read_source` reads it; SourceError when it cannot be."""
+        try:
+            found = _read_table(self.conn, self.names[table], table, self.location, self.secrets,
+                                view=self.names[table] in self.views)  # fmt: skip
+        except _Lost as lost:
+            raise SourceError([str(lost)]) from None
+        if isinstance(found, _Unreadable):
+            raise SourceError([str(found)])
+        return found
+
+    def columns(self, table: str) -> dict[str, tuple[str, str]]:
+        """Column name as read (trimmed, lower case) → (its catalog name, its type, e.g. ``text``,
+        ``numeric``, ``timestamp without time zone``), in table order; SourceError when two names are
+        the same once trimmed and lower-cased."""
+        rows = self.query(
+            "SELECT attname, atttypid::regtype::text FROM pg_attribute "
+            "WHERE attrelid = CAST(:name AS regclass) AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            name=self.quoted(table),
+        )
+        try:
+            names = _column_names([r[0] for r in rows], self.origin(table))
+        except _Unreadable as exc:
+            raise SourceError([str(exc)]) from None
+        return {n: (r[0], r[1]) for n, r in zip(names, rows)}
+
+    def query(self, sql: str, **params) -> list[tuple]:
+        """All rows of ``sql`` (named ``:params``); SourceError naming the source and the reason."""
+        try:
+            return [tuple(r) for r in self.conn.execute(sa.text(sql), params)]
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError([f"cannot read {self.location}: {_reason(exc, self.secrets)}"]) from None
+
+    def read_rows(self, table: str, sql: str, **params) -> RawTable:
+        """The rows of ``sql``, whose first column is their ``source_row``, as a RawTable of ``table``."""
+        try:
+            result = self.conn.execute(sa.text(sql), params, execution_options={"yield_per": _BATCH})
+            columns = list(result.keys())
+            data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError([f"{self.origin(table)} cannot be read from {self.location}: "
+                               f"{_reason(exc, self.secrets)}"]) from None  # fmt: skip
+        rows = data.column(0).to_numpy() if len(data) else np.empty(0, dtype=np.int64)
+        raw = _from_arrow(data.drop_columns([columns[0]]), table, self.origin(table))
+        raw.frame.index = pd.Index(rows.astype(np.int64), name="source_row")
+        return raw
+
+    def check_memory(self, table: str, rows: int, columns: int) -> None:
+        try:
+            _check_memory(rows, columns, self.origin(table))
+        except _Unreadable as exc:
+            raise SourceError([str(exc)]) from None
+
+
+@contextmanager
+def postgres_snapshot(spec: str, *, tables: Iterable[str] | None = None) -> Iterator[Snapshot]:
+    """A :class:`Snapshot` of the PostgreSQL database at URL ``spec`` (the password from the
+    environment), closed on exit; SourceError when it cannot be reached."""
+    engine, location, secrets, hint = _url_engine(_parse_url(spec))
+    try:
+        for attempt in range(1, _DB_ATTEMPTS + 1):  # a server starting up or out of reach: tried again
             try:
-                rows = conn.execute(sa.text(f"SELECT count(*) FROM {quote(name)}")).scalar_one()
-                _check_memory(rows, len(inspector.get_columns(name)), origin)
-            except _Unreadable as exc:
-                tables[name] = exc
-                continue
-            except sa.exc.SQLAlchemyError:
-                pass  # the read below says what is wrong
-            try:
-                result = conn.execute(query, execution_options={"yield_per": _BATCH})
-                columns = list(result.keys())
-                data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+                conn = engine.connect()
+                break
             except sa.exc.SQLAlchemyError as exc:
                 reason = _reason(exc, secrets)
-                if _lost(exc):
-                    raise _Lost(
-                        f"{origin} cannot be read from {location}",
-                        f"the connection was lost part-way ({reason}); "
-                        "check that the server is up and the network stable, then run again",
-                        True,
-                    ) from None
-                tables[name] = _Unreadable(f"{origin} cannot be read from {location}: {reason}")
-                conn.rollback()  # the next table in a fresh transaction
-                continue
+                if not _worth_retry(exc, reason) or attempt == _DB_ATTEMPTS:
+                    tried = f" (tried {attempt} times)" if attempt > 1 else ""
+                    raise SourceError([f"cannot connect to the database {location}{tried}: {reason}; {hint}"]) from None
+            time.sleep(_DB_BACKOFF * 2 ** (attempt - 1))
+        with conn:
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             try:
-                tables[name] = _from_arrow(data, table, origin)
-            except _Unreadable as exc:  # e.g. two columns whose names differ only in case
-                tables[name] = exc
-    return names, tables
+                inspector = sa.inspect(conn)
+                view_names = inspector.get_view_names()
+                names = inspector.get_table_names() + view_names
+            except sa.exc.SQLAlchemyError as exc:
+                raise SourceError([f"cannot read {location}: {_reason(exc, secrets)}; {hint}"]) from None
+            wanted = _wanted(tables)
+            chosen = _choose(_database_listing(location, names, wanted, None), wanted)
+            given = {n.strip().lower(): n for n in names}
+            yield Snapshot(
+                location=location,
+                conn=conn,
+                names={t: given[t] for t, e in chosen.items() if isinstance(e, _Entry)},
+                views=set(view_names),
+                problems=[e for e in chosen.values() if isinstance(e, str)],
+                secrets=secrets,
+            )
+    finally:
+        engine.dispose()
+
+
+def _read_table(
+    conn: sa.Connection, name: str, table: str, location: str, secrets: list[str], *, view: bool
+) -> RawTable | _Unreadable:
+    """Table or view ``name`` (a catalog name equal to contract table ``table``) read whole, or why it
+    cannot be; raises :class:`_Lost` when the connection drops part-way."""
+    origin = f"table {name}"
+    quoted = conn.dialect.identifier_preparer.quote_identifier(name)
+    try:
+        rows = conn.execute(sa.text(f"SELECT count(*) FROM {quoted}")).scalar_one()
+        _check_memory(rows, len(sa.inspect(conn).get_columns(name)), origin)
+    except _Unreadable as exc:
+        return exc
+    except sa.exc.SQLAlchemyError:
+        pass  # the read below says what is wrong
+    try:
+        result = conn.execute(
+            sa.text(_whole_table(conn.dialect.name, quoted, view)), execution_options={"yield_per": _BATCH}
+        )
+        columns = list(result.keys())
+        data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+    except sa.exc.SQLAlchemyError as exc:
+        reason = _reason(exc, secrets)
+        if _lost(exc):
+            raise _Lost(
+                f"{origin} cannot be read from {location}",
+                f"the connection was lost part-way ({reason}); "
+                "check that the server is up and the network stable, then run again",
+                True,
+            ) from None
+        conn.rollback()  # the next table in a fresh transaction
+        return _Unreadable(f"{origin} cannot be read from {location}: {reason}")
+    try:
+        return _from_arrow(data, table, origin)
+    except _Unreadable as exc:  # e.g. two columns whose names differ only in case
+        return exc
+
+
+def _whole_table(dialect: str, quoted: str, view: bool) -> str:
+    """The query reading a whole table (``quoted``: a catalog name equal to a contract table). A
+    PostgreSQL table is read in the order of its rows on disk (``ctid``), so that ``source_row`` is
+    the same on every read of the same data (without ORDER BY the server may start a large scan
+    part-way through the table) and the same as :mod:`channel_analysis.validate_sql` numbers it."""
+    ordered = dialect == "postgresql" and not view
+    return f"SELECT * FROM {quoted}" + (" ORDER BY ctid" if ordered else "")
 
 
 def _lost(exc: sa.exc.SQLAlchemyError) -> bool:

@@ -160,9 +160,7 @@ def _engine_figures(
     the panel as of ``last`` is written to ``panel_path``."""
     import ibis
 
-    from channel_analysis.early_warning import history_from_panel, warnings_for_months
-    from channel_analysis.early_warning.signals import HISTORY_COLUMNS
-    from channel_analysis.panel import ibis_tables, read_panel, write_panel
+    from channel_analysis.panel import ibis_tables
     from channel_analysis.validate_stream import ENGINE_MEMORY, read_accepted
 
     folders = {path.parent for path in accepted.values()}
@@ -171,12 +169,48 @@ def _engine_figures(
     con = ibis.duckdb.connect(memory_limit=ENGINE_MEMORY, temp_directory=str(work / "spill"))
     con.raw_sql("SET enable_progress_bar = false")
     tables = ibis_tables(folders.pop(), con=con)
+    return _figures_in_engine(tables, read_accepted(accepted["dealers"]), kpi_months, warning_months, last,
+                              settings=settings, panel_path=panel_path, con=con)  # fmt: skip
+
+
+def _figures_in_engine(
+    tables: dict,
+    dealers: pd.DataFrame,
+    kpi_months: list[Month],
+    warning_months: list[Month],
+    last: Month,
+    *,
+    settings: Settings,
+    panel_path: Path,
+    con=None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, tuple[pd.DataFrame, pd.DataFrame]]]:
+    """Ibis tables of accepted rows (and the accepted dealers) → as :func:`_engine_figures`: the KPIs
+    and the panel computed where the tables are, the early warning from the panel's file."""
+    from channel_analysis.early_warning import history_from_panel, warnings_for_months
+    from channel_analysis.early_warning.signals import HISTORY_COLUMNS
+    from channel_analysis.panel import read_panel, write_panel
+
     kpis = kpis_by_month(tables, kpi_months, settings=settings)
     write_panel(tables, as_of=last.label, path=panel_path, con=con)
     panel = read_panel(panel_path, columns=HISTORY_COLUMNS)
-    history = history_from_panel(panel, read_accepted(accepted["dealers"]))
+    history = history_from_panel(panel, dealers)
     del panel
     return kpis, warnings_for_months(history, [m.label for m in warning_months])
+
+
+def _database_month_figures(url: str, months: list[Month], *, settings: Settings) -> dict[str, MonthFigures]:
+    """A PostgreSQL source, months → as :func:`month_figures`, with the validation, the panel and the
+    KPIs computed inside the database: only counts, suspect rows and aggregates come back."""
+    from channel_analysis.validate_sql import validate_postgres
+
+    validated = validate_postgres(url)
+    last = max(months, key=lambda m: m.label)
+    with tempfile.TemporaryDirectory(prefix="backtest-") as work:
+        kpis, warnings = _figures_in_engine(
+            validated.engine_tables(url), validated.tables["dealers"], months, months, last,
+            settings=settings, panel_path=Path(work) / "panel.parquet",
+        )  # fmt: skip
+    return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
 
 
 def _first_order_date(accepted: dict[str, Path], month: Month) -> pd.Timestamp:
@@ -281,20 +315,23 @@ def months_in(spec: str) -> list[Month]:
 def backtest(data: str, months: str, out: str | Path, *, settings: Settings | None = None, progress=None) -> list[Path]:
     """For every month of the range, as of its end: ``out/YYYY-MM/`` with kpis.csv, alerts.csv
     (and .xlsx) and dealer_health.csv, exactly as a run writes them; no notebooks, no HTML."""
-    from channel_analysis.io import read_source
+    from channel_analysis.io import postgres_url, read_source
     from channel_analysis.validate import validate_source
     from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     wanted = months_in(months)
+    settings = settings or Settings()
     out = Path(out).absolute()  # notebooks run in another working directory
     large = large_parquet(data)
-    if large is None:
+    if postgres_url(data):  # validated, summed and counted inside PostgreSQL
+        figures = _database_month_figures(data, wanted, settings=settings)
+    elif large is None:
         validated = validate_source(read_source(data))
-        figures = month_figures(validated.tables, wanted, settings=settings or Settings())
+        figures = month_figures(validated.tables, wanted, settings=settings)
     else:  # tens of millions of rows: validated a slice at a time, computed from files by the engine
         with tempfile.TemporaryDirectory(prefix="backtest-") as work:
             validated = validate_parquet(*large, Path(work))
-            figures = month_figures_from_files(validated.accepted, wanted, settings=settings or Settings(), work=Path(work))
+            figures = month_figures_from_files(validated.accepted, wanted, settings=settings, work=Path(work))
     written = []
     for m in wanted:
         with publish.month_lock(out, m.label):

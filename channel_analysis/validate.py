@@ -35,12 +35,12 @@ QUALITY_COLUMNS = ["table", "rows_read", "rows_accepted", "rows_quarantined", "r
 SOURCE_ROW, REASON = "source_row", "reason"
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$")
-_TRUE = {"true", "t", "yes", "y", "1"}
-_FALSE = {"false", "f", "no", "n", "0"}
+TRUE_WORDS = {"true", "t", "yes", "y", "1"}
+FALSE_WORDS = {"false", "f", "no", "n", "0"}
 # Dates outside these years are typing errors (0026 for 2026, 9999 as "never").
-_YEARS = (1900, 2100)
+YEARS = (1900, 2100)
 _MANY_ROWS = 1_000_000  # from here on, DuckDB checks that ids are distinct
-_MAX_INTEGER = 10**18  # whole numbers have at most 18 digits
+MAX_INTEGER = 10**18  # whole numbers have at most 18 digits
 
 
 @dataclass
@@ -145,7 +145,7 @@ def _parse_dates(s: pd.Series, *, keep_time: bool) -> tuple[pd.Series, pd.Series
         bad = text.notna() & parsed.isna()
     parsed = parsed.astype("datetime64[us]")
     years = parsed.dt.year
-    bad |= parsed.notna() & ((years < _YEARS[0]) | (years > _YEARS[1]))
+    bad |= parsed.notna() & ((years < YEARS[0]) | (years > YEARS[1]))
     if bad.any():  # `where` and `normalize` copy: only when they change something
         parsed = parsed.where(~bad)
     if not keep_time:
@@ -172,7 +172,7 @@ def _parse_integers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     parsed, bad = _parse_numbers(s)
     fractional = parsed.notna() & (parsed != parsed.round())
     # 1e20 is whole but no 64-bit integer (the Int64 cast would raise): beyond 18 digits is a typing error
-    bad |= fractional | (parsed.abs() >= _MAX_INTEGER)
+    bad |= fractional | (parsed.abs() >= MAX_INTEGER)
     return (parsed.where(~bad) if bad.any() else parsed).astype("Int64"), bad
 
 
@@ -181,15 +181,15 @@ def _parse_booleans(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         return s.astype("boolean"), pd.Series(False, index=s.index)
     text = _to_text(s).str.lower()
     parsed = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    parsed[text.isin(_TRUE)] = True
-    parsed[text.isin(_FALSE)] = False
+    parsed[text.isin(TRUE_WORDS)] = True
+    parsed[text.isin(FALSE_WORDS)] = False
     bad = text.notna() & parsed.isna()
     return parsed, bad
 
 
 _KIND_WORD = {
-    schema.DATE: f"an ISO date (YYYY-MM-DD) from {_YEARS[0]} to {_YEARS[1]}",
-    schema.TIMESTAMP: f"an ISO date or timestamp (YYYY-MM-DD HH:MM) from {_YEARS[0]} to {_YEARS[1]}",
+    schema.DATE: f"an ISO date (YYYY-MM-DD) from {YEARS[0]} to {YEARS[1]}",
+    schema.TIMESTAMP: f"an ISO date or timestamp (YYYY-MM-DD HH:MM) from {YEARS[0]} to {YEARS[1]}",
     schema.NUMBER: "a number",
     schema.INTEGER: "a whole number (of at most 18 digits)",
     schema.BOOLEAN: "true or false",
@@ -430,7 +430,7 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
         raw = source.tables.get(name)
         if raw is None:
             continue
-        good, bad = _validate_table(name, raw, accepted, quarantined_keys)
+        good, bad = validate_table(name, raw, accepted, quarantined_keys)
         accepted[name], quarantine[name] = good, bad
         rows_read[name] = len(raw.frame) + len(raw.malformed)
         quarantined_keys[name] = keys_only_quarantined(name, good, bad)
@@ -477,9 +477,11 @@ def row_rules(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, _Reasons]:
     return typed, reasons
 
 
-def _validate_table(
+def validate_table(
     name: str, raw: RawTable, accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One raw table → (accepted rows typed, quarantined rows as read + reason), judged against the
+    accepted rows of the tables it refers to (``accepted``, ``quarantined_keys``: validated before it)."""
     frame = raw.frame
     typed, reasons = row_rules(name, frame)
     _unique_keys(name, typed, reasons)
