@@ -24,9 +24,12 @@ from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.early_warning.detect import SEVERITY_ORDER, STATUSES
 from channel_analysis.labels import label
+from channel_analysis.metrics.cohorts import PANEL_COLUMNS as COHORT_COLUMNS
+from channel_analysis.metrics.events import PANEL_COLUMNS as EVENT_COLUMNS
 from channel_analysis.monthly import Month, as_of, month_figures, with_previous
 from channel_analysis.panel import dealer_month_panel
 from channel_analysis.plots import compact_money
+from channel_analysis.report_data import month_effort, rule_tables, table_part
 
 D, O = schema.Dealers, schema.Orders
 TOP_ALERTS = 8  # at-risk dealers listed on their slide
@@ -37,6 +40,10 @@ SHARE_METRICS = {"callback_coverage", "visit_coverage_2m", "first_order_only_sha
 # the KPIs whose move since last month the "what changed" slide shows, in this order
 MOVES = ("dealers_in_network", "revenue", "revenue_t12", "callback_coverage", "visit_coverage_2m",
          "first_order_only_share", "sla_compliance", "complaints", "via_sales_manager_share")  # fmt: skip
+
+
+# The panel columns the deck's figures read (the event effect, the payback of signing cohorts).
+PANEL_COLUMNS = list(dict.fromkeys([*EVENT_COLUMNS, *COHORT_COLUMNS]))
 
 
 @dataclass
@@ -160,9 +167,10 @@ class DeckFigures:
         return out.assign(change=out["value"] - out["previous"])
 
 
-def _revenue_by_month(orders: pd.DataFrame, period: pd.Period) -> pd.Series:
+def _revenue_by_month(tables: Mapping[str, pd.DataFrame], period: pd.Period) -> pd.Series:
     """orders → revenue (sum of amounts, returns included) per month of the 24 months ending M."""
     months = pd.period_range(period - 23, period, freq="M")
+    orders = table_part(tables, "orders", [O.order_date, O.amount], months[0].start_time)
     dates = orders[O.order_date]
     rows = orders[(dates >= months[0].start_time) & (dates < (period + 1).start_time)]
     by = rows.groupby(rows[O.order_date].dt.to_period("M"))[O.amount].sum()
@@ -197,12 +205,14 @@ def deck_figures(source: Any) -> DeckFigures:
     f = DeckFigures(
         month=m.label, tables=tables, kpis=kpis, prev_kpis=previous.kpis, alerts=alerts,
         prev_alerts=previous.alerts, health=health, prev_health=previous.health, managers=_managers(tables),
-        revenue_by_month=_revenue_by_month(tables["orders"], m.period), settings=inp.settings, panel=panel,
+        revenue_by_month=_revenue_by_month(tables, m.period), settings=inp.settings, panel=panel,
     )  # fmt: skip
     _cost_figures(f, tables, m)
     if "interactions" in tables or "orders" in tables:
-        f.scorecard = mx.sales_manager_scorecard(tables, as_of=m.label, settings=inp.settings, kpis=kpis)
-        f.breakers = mx.rule_breakers(tables, as_of=m.label, settings=inp.settings)
+        narrowed = rule_tables(tables)
+        f.scorecard = mx.sales_manager_scorecard(narrowed, as_of=m.label, settings=inp.settings, kpis=kpis)
+        f.breakers = mx.rule_breakers(narrowed, as_of=m.label, settings=inp.settings)
+        del narrowed  # the orders' and interactions' columns it read: let go before the event model
     if "service_requests" in tables:
         f.service = mx.service_levels(tables["service_requests"], as_of=m.label, settings=inp.settings)
     if "events" in tables and "event_attendance" in tables:
@@ -219,9 +229,7 @@ def _cost_figures(f: DeckFigures, tables: Mapping[str, pd.DataFrame], m: Month) 
         if signed:  # time_to_signing fails on a window without signings (metrics/funnel.py)
             f.time_to_signing = mx.time_to_signing(tables["prospects"], as_of=m.label, window_months=12)
         if "interactions" in tables:
-            f.effort = mx.acquisition_vs_retention_effort(
-                tables["prospects"], tables["interactions"], tables["dealers"], as_of=m.label
-            )
+            f.effort = month_effort(tables, m.label)
     cac = f.kpi("cac_t12")
     if math.isfinite(cac):
         payback = mx.payback_month(f.panel, cac, as_of=m.label, cohort_freq="Y")

@@ -20,6 +20,7 @@ from channel_analysis.labels import label
 from channel_analysis.plots import PALETTE, STATUS_COLOURS
 from channel_analysis.reasons import alert_reason
 from channel_analysis.reasons import why_changed as _why_changed
+from channel_analysis.report_data import table_rows
 
 LOWER_IS_BETTER = {"first_order_only_share", "complaints", "via_sales_manager_share"}
 SEVERITY_FILLS = {"high": "F7D9D5", "medium": "FBE5D6", "low": "FFF4CC"}
@@ -82,7 +83,7 @@ def title_slide(canvas: Canvas, f: DeckFigures) -> None:
     end = f.period.end_time.strftime("%Y-%m-%d")
     slide = canvas.title_slide(f"{L('deck_title')} — {dd.month_text(f.month, lang)}",
                                f"{L('deck_subtitle')}\n{L('deck_as_of')} {end}")  # fmt: skip
-    rows = [f"{name}: {len(frame):,}" for name, frame in f.tables.items()]
+    rows = [f"{name}: {table_rows(f.tables, name):,}" for name in f.tables]  # counted, not read
     canvas.notes(slide, [f"{L('deck_as_of')} {end}.", f"{L('deck_source_rows')}:", *rows])
 
 

@@ -248,6 +248,14 @@ class ReportFigures:
 
         return self.panel_data if isinstance(self.panel_data, pd.DataFrame) else read_panel(self.panel_data)
 
+    def panel_part(self, columns: list[str]) -> pd.DataFrame:
+        """Only ``columns`` of :attr:`panel`, read alone from its file when the whole was not read."""
+        from channel_analysis.panel import read_panel
+
+        if isinstance(self.panel_data, pd.DataFrame) or "panel" in self.__dict__:
+            return self.panel[columns]
+        return read_panel(self.panel_data, columns=columns)
+
     def forget_panel(self) -> None:
         """Drop the panel if it was read from its file (it is read again when next asked for)."""
         if not isinstance(self.panel_data, pd.DataFrame):
@@ -394,7 +402,10 @@ def _deck(tables, m: Month, settings: Settings, figures: ReportFigures, staging:
     from channel_analysis.deck import DeckInputs, build_deck
 
     now, previous = figures.now, figures.previous
-    inputs = DeckInputs(tables, m.label, settings, now.kpis, now.alerts, now.health, panel=figures.panel,
+    from channel_analysis.deck_data import PANEL_COLUMNS
+
+    inputs = DeckInputs(tables, m.label, settings, now.kpis, now.alerts, now.health,
+                        panel=figures.panel_part(PANEL_COLUMNS),
                         previous=previous if previous is not None else False)
     build_deck(inputs, staging / "deck.pptx", lang=lang, template=Path(template) if template else None)
 

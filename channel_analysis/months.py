@@ -78,4 +78,6 @@ def panel_as_of(panel: pd.DataFrame, *, as_of: str | pd.Period) -> pd.DataFrame:
     index = panel[P.month].dt.year * 12 + panel[P.month].dt.month - 1
     as_of_index = month.year * 12 + month.month - 1
     cut = (index <= as_of_index) & (index - panel[P.months_since_signed] <= as_of_index)
+    if cut.all():  # already as of that month (a report's panel): no copy (pandas copies on write)
+        return panel.reset_index(drop=True)
     return panel.loc[cut].reset_index(drop=True)

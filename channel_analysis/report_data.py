@@ -208,6 +208,9 @@ class PreparedTables(Mapping):
             self._read[name] = _prepared_table(self._files[name], self._cutoff)
         return self._read[name]
 
+    def __contains__(self, name: object) -> bool:  # Mapping's own would read the table to find out
+        return name in self._files
+
     def __iter__(self):
         return iter(self._files)
 
@@ -218,18 +221,112 @@ class PreparedTables(Mapping):
         cutoff = month.stop
         return PreparedTables(self._files, cutoff if self._cutoff is None else min(cutoff, self._cutoff))
 
+    def rows(self, name: str) -> int:
+        """The rows of table ``name`` (dated before the cutoff), counted in its file without reading it."""
+        if name in self._read:
+            return len(self._read[name])
+        import pyarrow.dataset as ds
 
-def _prepared_table(path: Path, cutoff: pd.Timestamp | None) -> pd.DataFrame:
-    """A table file of a prepared folder → its frame as validation gave it, rows dated before ``cutoff``."""
+        data, date_col = ds.dataset(self._files[name]), schema.date_column(name)
+        if self._cutoff is None or not date_col:
+            return data.count_rows()
+        return data.count_rows(filter=ds.field(date_col) < self._cutoff.to_pydatetime())
+
+    def part(self, name: str, columns: list[str], since: pd.Timestamp | None = None) -> pd.DataFrame:
+        """``columns`` of table ``name`` (those it has), rows dated on or after ``since``: read from
+        its file alone when the table was not read whole, and not kept."""
+        if name in self._read:
+            return _part_of(self._read[name], name, columns, since)
+        return _prepared_table(self._files[name], self._cutoff, columns=columns, since=since)
+
+
+def table_rows(tables: Mapping[str, pd.DataFrame], name: str) -> int:
+    """The rows of table ``name``, without reading a table of a prepared folder (:meth:`PreparedTables.rows`)."""
+    return tables.rows(name) if isinstance(tables, PreparedTables) else len(tables[name])
+
+
+def table_part(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str],
+               since: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
+    """``columns`` of table ``name`` (those it has) and its rows dated on or after ``since`` (by the
+    table's own date): what a section needs of a large table, without reading the whole of it from a
+    prepared folder (:meth:`PreparedTables.part`)."""
+    if isinstance(tables, PreparedTables):
+        return tables.part(name, columns, since)
+    return _part_of(tables[name], name, columns, since)
+
+
+# The columns the sales-manager rules read (``metrics.rule_breakers``, through the scorecard too).
+_RULE_COLUMNS = {
+    "orders": [schema.Orders.dealer_id, schema.Orders.order_date, schema.Orders.amount],
+    "interactions": [schema.Interactions.dealer_id, schema.Interactions.occurred_at, schema.Interactions.kind,
+                     schema.Interactions.direction],
+}  # fmt: skip
+
+
+class _Narrowed(Mapping):
+    """``tables`` with some of them cut to the columns a metric reads (each part read once, when
+    first asked for): the metric stays a function of tables, the large ones are never read whole."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], columns: dict[str, list[str]]):
+        self._tables, self._columns, self._parts = tables, columns, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._columns:
+            return self._tables[name]
+        if name not in self._parts:
+            self._parts[name] = table_part(self._tables, name, self._columns[name])
+        return self._parts[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tables
+
+    def __iter__(self):
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+def rule_tables(tables: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
+    """``tables`` for ``rule_breakers`` and ``sales_manager_scorecard``: the orders and interactions
+    cut to the columns the rules read."""
+    return _Narrowed(tables, {n: c for n, c in _RULE_COLUMNS.items() if n in tables})
+
+
+def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame:
+    """``metrics.acquisition_vs_retention_effort`` of ``month``, reading of the interactions (tens
+    of millions of rows in a large network) only the columns and the 12 months it counts."""
+    from channel_analysis.metrics.funnel import acquisition_vs_retention_effort
+
+    I = schema.Interactions  # noqa: E741 (the schema's name, as in the metrics)
+    t12 = (pd.Period(month, freq="M") - 11).start_time
+    interactions = table_part(tables, "interactions", [I.dealer_id, I.occurred_at, I.direction, I.duration_minutes], t12)
+    return acquisition_vs_retention_effort(tables["prospects"], interactions, tables["dealers"], as_of=month)
+
+
+def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Timestamp | None) -> pd.DataFrame:
+    date_col = schema.date_column(name)
+    if since is not None and date_col:
+        frame = frame[frame[date_col] >= since]
+    return frame[[c for c in columns if c in frame]]
+
+
+def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[str] | None = None,
+                    since: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
+    """A table file of a prepared folder → its frame as validation gave it, rows dated before
+    ``cutoff`` (and on or after ``since``); only ``columns`` (those it has) when given."""
     import pyarrow.parquet as pq
 
     from channel_analysis.validate_stream import read_accepted
 
-    if "source_row" in pq.read_schema(path).names:  # an accepted file of a large source, moved in
-        return read_accepted(path, before=cutoff)
+    names = pq.read_schema(path).names
+    kept = None if columns is None else [c for c in columns if c in names]
+    if "source_row" in names:  # an accepted file of a large source, moved in
+        return read_accepted(path, kept, before=cutoff, since=since)
     date_col = schema.date_column(path.stem)
-    filters = [(date_col, "<", cutoff.to_pydatetime())] if cutoff is not None and date_col else None
-    return pd.read_parquet(path, filters=filters).rename_axis("source_row")
+    filters = [(date_col, "<", cutoff.to_pydatetime())] if cutoff is not None and date_col else []
+    filters += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
+    return pd.read_parquet(path, columns=kept, filters=filters or None).rename_axis("source_row")
 
 
 def _version() -> str:
@@ -487,7 +584,7 @@ class MonthData:
     @cached_property
     def first_data_month(self) -> pd.Period:
         """The month of the first order in the data (earlier months have no orders to compare)."""
-        dates = self.tables["orders"][schema.Orders.order_date]
+        dates = table_part(self.tables, "orders", [schema.Orders.order_date])[schema.Orders.order_date]
         return dates.min().to_period("M") if len(dates) else self.period
 
     @cached_property
@@ -515,6 +612,13 @@ class MonthData:
         if self.figures is not None:
             return self.figures.panel
         return dealer_month_panel(self.tables, as_of=self.label)
+
+    def panel_part(self, columns: list[str]) -> pd.DataFrame:
+        """Only ``columns`` of :attr:`panel`: read alone from the panel's file when the whole panel
+        has not been read (for a large network the whole takes gigabytes, a figure a few columns)."""
+        if self.figures is not None and "panel" not in self.__dict__:
+            return self.figures.panel_part(columns)
+        return self.panel[columns]
 
     @cached_property
     def _figures(self) -> dict[str, MonthFigures]:
@@ -734,18 +838,19 @@ def _summary_managers(md: MonthData) -> list[str]:
         lines.append(md.text("sum.rule", metric=label(metric, lang), value=fmt_share(value),
                              target=fmt_target(metric, md.kpi_target(metric), lang),
                              pts=fmt_points(value, _kpi_or_nan(md, metric, md.previous_label), lang)))
-    card = sales_manager_scorecard(md.tables, as_of=md.label, settings=md.settings, kpis=md.kpis)
+    tables = rule_tables(md.tables)
+    card = sales_manager_scorecard(tables, as_of=md.label, settings=md.settings, kpis=md.kpis)
     if len(card):
         applicable = card[list(RULES.values())].notna().sum(axis=1)
         all_met = int(((card["rules_met"] == applicable) & (applicable > 0)).sum())
         prev_text = "—"
         if md.period - 1 >= md.first_data_month:
-            prev_card = sales_manager_scorecard(md.tables, as_of=md.previous_label, settings=md.settings,
+            prev_card = sales_manager_scorecard(tables, as_of=md.previous_label, settings=md.settings,
                                                 kpis=md.kpis_of(md.previous_label))
             prev_applicable = prev_card[list(RULES.values())].notna().sum(axis=1)
             prev_text = fmt_count(((prev_card["rules_met"] == prev_applicable) & (prev_applicable > 0)).sum())
         lines.append(md.text("sum.all_rules", k=all_met, n=len(card), prev=prev_text))
-        breakers = rule_breakers(md.tables, as_of=md.label, settings=md.settings)
+        breakers = rule_breakers(tables, as_of=md.label, settings=md.settings)
         lines.append(md.text("sum.breakers", n=fmt_count(breakers["dealer_id"].nunique())))
     return lines
 

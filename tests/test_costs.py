@@ -331,8 +331,8 @@ def test_retention_activity_effect_needs_enough_dealers():
 
 
 def test_retention_activity_effect_is_the_formula_regression():
-    # the design is built by hand (one float array); the estimates, intervals and p-values are
-    # those of statsmodels' formula interface with the same terms and dummies
+    # the dummies are partialled out (Frisch–Waugh–Lovell), not estimated; the estimates,
+    # intervals and p-values are those of statsmodels' formula interface with the same terms and dummies
     import statsmodels.formula.api as smf
 
     panel, expenses = _simulated(PLANTED, seed=3)

@@ -70,6 +70,32 @@ def test_prepared_folder_reads_back_the_validated_frames_exactly(validated, prep
     assert tables["orders"].index.name == "source_row"
 
 
+def test_a_part_of_a_table_is_read_alone_and_asking_for_a_table_reads_nothing(validated, prepared, monkeypatch):
+    import channel_analysis.report_data as rd
+    from channel_analysis.months import Month
+
+    tables = rd.load_source(prepared).tables.as_of(Month.parse("2024-06"))
+    read = []
+    real = rd._prepared_table
+    monkeypatch.setattr(rd, "_prepared_table", lambda path, *a, **k: read.append((path.stem, k)) or real(path, *a, **k))
+    assert "orders" in tables and "nothing" not in tables and read == []  # a membership test reads no file
+    assert rd.table_rows(tables, "orders") == 4 and read == []  # O4 of 2024-07-01 is after the month
+    assert rd.table_rows(validated.tables, "orders") == 5
+    since = pd.Timestamp("2024-02-01")
+    part = rd.table_part(tables, "orders", ["order_date", "amount", "no_such_column"], since)
+    assert read == [("orders", {"columns": ["order_date", "amount", "no_such_column"], "since": since})]
+    orders = validated.tables["orders"]
+    # O1 2024-01-20 is before the part, O4 2024-07-01 after the month: O2, O3 and O5 remain
+    expected = orders.loc[(orders["order_date"] >= since) & (orders["order_date"] < "2024-07-01"), ["order_date", "amount"]]
+    assert expected.index.tolist() == [2, 3, 5]
+    pd.testing.assert_frame_equal(part, expected)
+    full = tables["orders"]  # read whole once; a part is then cut from it, not read again
+    pd.testing.assert_frame_equal(rd.table_part(tables, "orders", ["order_date", "amount"], since), expected)
+    assert len(read) == 2 and len(full) == 4
+    pd.testing.assert_frame_equal(rd.table_part(validated.tables, "orders", ["order_date", "amount"], since),
+                                  orders.loc[orders["order_date"] >= since, ["order_date", "amount"]])  # frames in memory
+
+
 def test_marker_lists_rows_and_checksums_and_only_parquet_files_are_written(validated, prepared):
     marker = json.loads((prepared / MARKER).read_text(encoding="utf-8"))
     assert set(marker["tables"]) == set(validated.tables)
@@ -310,3 +336,38 @@ def test_demo_alert_reasons_are_all_known(tmp_path):
         reasons = pd.concat([md.alerts["reason"], md.previous.alerts["reason"]])
     assert len(reasons) > 0
     assert [r for r in reasons if not knows_reason(r)] == []
+
+
+def test_each_metric_gives_the_same_figures_from_only_the_panel_columns_it_declares(tmp_path):
+    # the reports pass large-network panels cut to these columns (MonthData.panel_part): a metric
+    # reading a column its list leaves out would raise here, and one whose figures depend on the
+    # frame's other columns would differ
+    from channel_analysis.metrics import cohorts, costs, events
+    from channel_analysis.panel import dealer_month_panel
+    from channel_analysis.synthetic import write_demo_data
+
+    write_demo_data(tmp_path / "demo", dealers=60, start="2023-01", end="2025-12", seed=4)
+    tables = validate_source(read_source(tmp_path / "demo")).tables
+    panel, month = dealer_month_panel(tables, as_of="2025-12"), "2025-12"
+    expenses, dealers = tables["expenses"], tables["dealers"]
+    cac = costs.acquisition_cost_per_dealer(expenses, dealers, as_of=month, freq="QE").set_index("period")["cac"]
+    calls = {
+        tuple(cohorts.PANEL_COLUMNS): [
+            lambda p: cohorts.cohort_ramp_up(p, as_of=month, cohort_freq="Y"),
+            lambda p: cohorts.payback_month(p, cac, as_of=month),
+            lambda p: cohorts.retained_dealer_value(p, as_of=month, by="region"),
+            lambda p: cohorts.revenue_lost_to_churn(p, dealers, as_of=month),
+        ],
+        tuple(costs.PANEL_COLUMNS): [
+            lambda p: costs.retention_activity_effect(p, expenses, as_of=month),
+            lambda p: costs.retention_spend_roi(p, expenses, as_of=month, by="region"),
+            lambda p: costs.revenue_by_segment(p, as_of=month),
+        ],
+        tuple(events.PANEL_COLUMNS): [
+            lambda p: events.event_effect(p, tables["events"], tables["event_attendance"], as_of=month),
+        ],
+    }
+    for columns, figures in calls.items():
+        assert len(columns) < len(panel.columns)
+        for figure in figures:
+            pd.testing.assert_frame_equal(figure(panel[list(columns)]), figure(panel))

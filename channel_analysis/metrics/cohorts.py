@@ -23,6 +23,10 @@ COHORT, AGE = "cohort", P.months_since_signed
 LOST_MONTHS = 12  # T12: M−11 … M
 
 
+# The panel columns the functions of this module read (a report may pass only these).
+PANEL_COLUMNS = [P.dealer_id, P.month, P.region, P.months_since_signed, P.in_network, P.revenue]
+
+
 def _cohort(signed_ordinal: pd.Series, freq: str) -> pd.Series:
     months = pd.PeriodIndex.from_ordinals(signed_ordinal.to_numpy(dtype="int64"), freq="M")
     return pd.Series(months.asfreq(freq), index=signed_ordinal.index)

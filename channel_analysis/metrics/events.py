@@ -80,7 +80,11 @@ def _grid(panel: pd.DataFrame, row: np.ndarray, col: np.ndarray, shape: tuple, c
 
 def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, window: int) -> pd.DataFrame:
     """panel, events, attendance → one row per (``chosen`` event, dealer) compared: treated,
-    cell, pre/post outcomes. Any event, chosen or not, disqualifies a comparison dealer."""
+    cell, pre/post outcomes. Any event, chosen or not, disqualifies a comparison dealer.
+
+    ``event_id``, ``dealer_id`` and ``cell`` are integer codes (the event's and the dealer's
+    positions, the event × region × tier cell): a large network compares tens of millions of
+    pairs, which as text would take gigabytes; the estimate needs only which rows share them."""
     outcomes = [f"{when}_{outcome}" for outcome in OUTCOMES for when in ("pre", "post")]
     empty = pd.DataFrame(columns=["event_id", P.dealer_id, "treated", "cell", *outcomes])
     if panel.empty:
@@ -88,7 +92,7 @@ def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, wi
     # dealer × month grids, month columns from `first` to M; no panel row: before signing, after leaving
     mi = _month_index(panel[P.month]).to_numpy()
     first = int(mi.min()) - window
-    dealers, row = np.unique(panel[P.dealer_id].to_numpy(dtype=object), return_inverse=True)
+    row, dealers = pd.factorize(panel[P.dealer_id], sort=True)  # no Python string per panel row
     shape, col = (len(dealers), as_of_index + 1 - first), mi - first
     revenue = _grid(panel, row, col, shape, P.revenue, 0.0)
     ordering = _grid(panel, row, col, shape, P.order_count, 0.0) > 0
@@ -108,7 +112,7 @@ def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, wi
     cell_code, cells = pd.factorize(cell_of)
     comparable_in: dict[int, np.ndarray] = {}  # by event month: the dealers that may be compared
     units = []
-    for event_id, c in held[held.index.isin(chosen)].items():
+    for number, (event_id, c) in enumerate(held[held.index.isin(chosen)].items()):
         if c + first + window > as_of_index or c - window < 0:
             continue  # the post window is not over yet (or no data before the event)
         pre, post = slice(c - window, c), slice(c + 1, c + window + 1)
@@ -124,26 +128,28 @@ def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, wi
         with_attendee = np.zeros(len(cells), dtype=bool)
         with_attendee[cell_code[treated]] = True
         keep = (treated & member[:, c] & (tenure[:, c] > window)) | (comparable_in[c] & with_attendee[cell_code])
+        # only cells with attendees and non-attendees compare anything (cells are per event)
+        mixed = np.zeros((len(cells), 2), dtype=bool)
+        mixed[cell_code[keep], treated[keep].astype(int)] = True
+        keep &= mixed.all(axis=1)[cell_code]
         units.append(
-            pd.DataFrame(
-                {
-                    "event_id": event_id,
-                    P.dealer_id: dealers[keep],
-                    "treated": treated[keep].astype(int),
-                    "cell": f"{event_id}|" + cell_of[keep],
-                    "pre_monthly_revenue": revenue[keep, pre].mean(axis=1),
-                    "post_monthly_revenue": revenue[keep, post].mean(axis=1),
-                    "pre_active": ordering[keep, pre].any(axis=1).astype(float),
-                    "post_active": (ordering[keep, post].any(axis=1) & member[keep, c + window]).astype(float),
-                }
-            )
+            {
+                "event_id": np.full(int(keep.sum()), number),
+                P.dealer_id: np.flatnonzero(keep),
+                "treated": treated[keep].astype(int),
+                "cell": number * len(cells) + cell_code[keep],
+                "pre_monthly_revenue": revenue[keep, pre].mean(axis=1),
+                "post_monthly_revenue": revenue[keep, post].mean(axis=1),
+                "pre_active": ordering[keep, pre].any(axis=1).astype(float),
+                "post_active": (ordering[keep, post].any(axis=1) & member[keep, c + window]).astype(float),
+            }
         )
     if not units:
         return empty
-    out = pd.concat(units, ignore_index=True)
-    mix = out.groupby("cell")["treated"].agg(["min", "max"])
-    both = mix.index[(mix["min"] == 0) & (mix["max"] == 1)]  # cells with attendees and non-attendees
-    return out[out["cell"].isin(both)].reset_index(drop=True)
+    out = pd.DataFrame(index=pd.RangeIndex(sum(len(u["cell"]) for u in units)))
+    for column in list(units[0]):  # one column at a time, each event's part let go once joined
+        out[column] = np.concatenate([u.pop(column) for u in units])
+    return out
 
 
 def _did(units: pd.DataFrame, outcome: str) -> dict[str, float]:
@@ -175,6 +181,11 @@ def _did(units: pd.DataFrame, outcome: str) -> dict[str, float]:
     t = stats.t.ppf(0.975, g - 1)
     p_value = float(2 * stats.t.sf(abs(estimate) / se, g - 1))
     return {"estimate": estimate, "ci_low": estimate - t * se, "ci_high": estimate + t * se, "p_value": p_value}
+
+
+# The panel columns event_effect reads (a report may pass only these).
+PANEL_COLUMNS = [P.dealer_id, P.month, P.region, P.tier, P.months_since_signed, P.in_network, P.revenue,
+                 P.order_count]  # fmt: skip
 
 
 def event_effect(

@@ -8,16 +8,18 @@ import numpy as np
 import pandas as pd
 
 from channel_analysis import plots, schema
+from channel_analysis.metrics.cohorts import PANEL_COLUMNS as COHORT_COLUMNS
 from channel_analysis.metrics.cohorts import cohort_ramp_up, payback_month, retained_dealer_value
+from channel_analysis.metrics.costs import PANEL_COLUMNS as COST_COLUMNS
 from channel_analysis.metrics.costs import (
     acquisition_cost_per_dealer,
     retention_activity_effect,
     retention_cost_per_dealer,
     retention_spend_roi,
 )
-from channel_analysis.metrics.funnel import acquisition_vs_retention_effort, prospect_funnel, time_to_signing
+from channel_analysis.metrics.funnel import prospect_funnel, time_to_signing
 from channel_analysis.report import summary_box
-from channel_analysis.report_data import MonthData, fmt_count, fmt_money, fmt_p, fmt_share
+from channel_analysis.report_data import MonthData, fmt_count, fmt_money, fmt_p, fmt_share, month_effort
 from channel_analysis.sections._base import (
     colours_of,
     figure,
@@ -82,7 +84,7 @@ def retention_cost_frame(md: MonthData, years: int = 3) -> pd.DataFrame:
 def ramp_up_frame(md: MonthData, cohorts: int = 4, max_months: int = 24, min_dealers: int = 5) -> pd.DataFrame:
     """Monthly revenue per dealer by months since signing for the last ``cohorts`` signing years
     that began within the data, at ages reached by at least ``min_dealers`` dealers."""
-    frame = cohort_ramp_up(md.panel, as_of=md.label, cohort_freq="Y", max_months=max_months)
+    frame = cohort_ramp_up(md.panel_part(COHORT_COLUMNS), as_of=md.label, cohort_freq="Y", max_months=max_months)
     frame = frame[_in_data(frame["cohort"], md) & (frame["dealers"] >= min_dealers)]
     keep = sorted(frame["cohort"].unique())[-cohorts:]
     return frame[frame["cohort"].isin(keep)]
@@ -92,7 +94,7 @@ def payback_frame(md: MonthData, quarters: int = 8) -> pd.DataFrame:
     """Quarterly signing cohorts within the data, each against its own quarter's CAC."""
     cac = acquisition_cost_per_dealer(md.tables["expenses"], md.tables["dealers"], as_of=md.label, freq="QE")
     by_quarter = cac.set_index("period")["cac"]
-    frame = payback_month(md.panel, by_quarter, as_of=md.label, gross_margin=GROSS_MARGIN, cohort_freq="Q")
+    frame = payback_month(md.panel_part(COHORT_COLUMNS), by_quarter, as_of=md.label, gross_margin=GROSS_MARGIN, cohort_freq="Q")
     frame = frame[_in_data(frame["cohort"], md) & frame["cac"].notna()]
     frame = frame.tail(quarters)
     return pd.DataFrame({
@@ -108,7 +110,7 @@ def payback_frame(md: MonthData, quarters: int = 8) -> pd.DataFrame:
 def activity_frame(md: MonthData) -> pd.DataFrame:
     """:func:`retention_activity_effect` as shown: relative change in later orders per unit of
     each activity, with its 95% interval."""
-    fit = retention_activity_effect(md.panel, md.tables.get("expenses"), as_of=md.label)
+    fit = retention_activity_effect(md.panel_part(COST_COLUMNS), md.tables.get("expenses"), as_of=md.label)
     return pd.DataFrame({
         "activity": "act." + fit["term"],
         "unit": ("unit." + fit["term"]).map(md.text),
@@ -212,8 +214,7 @@ def signing_time(md: MonthData, min_signed: int = 3) -> None:
 @section("effort", needs=("prospects", "interactions"))
 def effort(md: MonthData) -> None:
     """Touches and hours per signed dealer against per retained dealer and year."""
-    frame = acquisition_vs_retention_effort(md.tables["prospects"], md.tables["interactions"], md.tables["dealers"],
-                                            as_of=md.label)
+    frame = month_effort(md.tables, md.label)
     fig, (left, right) = figure(9, 2.6, ncols=2)
     palette = [plots.PALETTE[1], plots.PALETTE[2]]
     plots.plot_bar(frame, category="effort", value="touches", lang=md.lang, ax=left, palette=palette)
@@ -263,7 +264,7 @@ def payback(md: MonthData) -> None:
 def retained_value(md: MonthData) -> None:
     """The value of keeping an established dealer, with every assumption shown; revenue per
     unit of retention spend."""
-    value = retained_dealer_value(md.panel, as_of=md.label, gross_margin=GROSS_MARGIN).iloc[0]
+    value = retained_dealer_value(md.panel_part(COHORT_COLUMNS), as_of=md.label, gross_margin=GROSS_MARGIN).iloc[0]
     rows = [
         ("monthly_revenue_per_dealer", fmt_money(value["monthly_revenue_per_dealer"], md.lang)),
         ("monthly_churn", fmt_share(value["monthly_churn"], 2)),
@@ -279,7 +280,7 @@ def retained_value(md: MonthData) -> None:
         show_text(md.text("retained_vs_cac", value=fmt_money(value["value"], md.lang), cac=fmt_money(cac, md.lang),
                           horizon=fmt_count(value["horizon_months"])))
     if md.has("expenses"):
-        roi = retention_spend_roi(md.panel, md.tables["expenses"], as_of=md.label)
+        roi = retention_spend_roi(md.panel_part(COST_COLUMNS), md.tables["expenses"], as_of=md.label)
         inside = roi["year_ending"].map(lambda e: (e - 11).start_time >= md.first_data_month.start_time)
         roi = roi[(roi["retention_spend"] > 0) & inside]
         if len(roi):

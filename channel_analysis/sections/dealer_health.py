@@ -21,6 +21,7 @@ from channel_analysis.report_data import (
     fmt_month,
     fmt_share,
     fmt_value,
+    table_part,
 )
 from channel_analysis.sections._base import figure, note, section, show_figure, show_table, show_text
 
@@ -59,7 +60,7 @@ def revenue_by_month(md: MonthData, months: int = 24) -> pd.DataFrame:
     ``months`` ending M, from the first month with data."""
     first = max(md.period - months + 1, md.first_data_month)
     periods = pd.period_range(first, md.period, freq="M")
-    orders = md.tables["orders"]
+    orders = table_part(md.tables, "orders", [O.order_date, O.amount], first.start_time)
     month = orders[O.order_date].dt.to_period("M")
     revenue = orders[O.amount].groupby(month).sum().reindex(periods, fill_value=0.0)
     return pd.DataFrame({"month": periods.strftime("%Y-%m"), "revenue": revenue.to_numpy()})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from channel_analysis import plots, schema
-from channel_analysis.metrics.events import event_cost_by_kind, event_costs, event_effect
+from channel_analysis.metrics.events import PANEL_COLUMNS, event_cost_by_kind, event_costs, event_effect
 from channel_analysis.report import summary_box
 from channel_analysis.report_data import MINUS, MonthData, fmt_money, fmt_p, fmt_share
 from channel_analysis.sections._base import colours_of, figure, note, section, show_figure, show_table, show_text
@@ -23,7 +23,7 @@ def summary(md: MonthData) -> None:
 
 def effect_frame(md: MonthData) -> pd.DataFrame:
     """:func:`event_effect` of M (all kinds)."""
-    return event_effect(md.panel, md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    return event_effect(md.panel_part(PANEL_COLUMNS), md.tables["events"], md.tables["event_attendance"], as_of=md.label)
 
 
 def effect_table(md: MonthData, effect: pd.DataFrame) -> pd.DataFrame:
