@@ -232,12 +232,14 @@ class PreparedTables(Mapping):
             return data.count_rows()
         return data.count_rows(filter=ds.field(date_col) < self._cutoff.to_pydatetime())
 
-    def part(self, name: str, columns: list[str], since: pd.Timestamp | None = None) -> pd.DataFrame:
-        """``columns`` of table ``name`` (those it has), rows dated on or after ``since``: read from
-        its file alone when the table was not read whole, and not kept."""
+    def part(self, name: str, columns: list[str], since: pd.Timestamp | None = None,
+             where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
+        """``columns`` of table ``name`` (those it has), rows dated on or after ``since`` and (``where``:
+        column, values) holding one of those values: read from its file alone when the table was not
+        read whole, and not kept."""
         if name in self._read:
-            return _part_of(self._read[name], name, columns, since)
-        return _prepared_table(self._files[name], self._cutoff, columns=columns, since=since)
+            return _part_of(self._read[name], name, columns, since, where)
+        return _prepared_table(self._files[name], self._cutoff, columns=columns, since=since, where=where)
 
 
 def table_rows(tables: Mapping[str, pd.DataFrame], name: str) -> int:
@@ -246,20 +248,22 @@ def table_rows(tables: Mapping[str, pd.DataFrame], name: str) -> int:
 
 
 def table_part(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str],
-               since: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
+               since: pd.Timestamp | None = None, where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
     """``columns`` of table ``name`` (those it has) and its rows dated on or after ``since`` (by the
-    table's own date): what a section needs of a large table, without reading the whole of it from a
-    prepared folder (:meth:`PreparedTables.part`)."""
+    table's own date) and, with ``where`` = (column, values), holding one of those values: what a
+    section needs of a large table, without reading the whole of it from a prepared folder
+    (:meth:`PreparedTables.part`)."""
     if isinstance(tables, PreparedTables):
-        return tables.part(name, columns, since)
-    return _part_of(tables[name], name, columns, since)
+        return tables.part(name, columns, since, where)
+    return _part_of(tables[name], name, columns, since, where)
 
 
-# The columns the sales-manager rules read (``metrics.rule_breakers``, through the scorecard too).
-_RULE_COLUMNS = {
-    "orders": [schema.Orders.dealer_id, schema.Orders.order_date, schema.Orders.amount],
-    "interactions": [schema.Interactions.dealer_id, schema.Interactions.occurred_at, schema.Interactions.kind,
-                     schema.Interactions.direction],
+# The columns (and rows) the sales-manager rules read (``metrics.rule_breakers``, through the
+# scorecard too): of the interactions only calls and visits count.
+_RULE_PARTS = {
+    "orders": ([schema.Orders.dealer_id, schema.Orders.order_date, schema.Orders.amount], None),
+    "interactions": ([schema.Interactions.dealer_id, schema.Interactions.occurred_at, schema.Interactions.kind,
+                      schema.Interactions.direction], (schema.Interactions.kind, ["phone", "visit"])),
 }  # fmt: skip
 
 
@@ -267,14 +271,15 @@ class _Narrowed(Mapping):
     """``tables`` with some of them cut to the columns a metric reads (each part read once, when
     first asked for): the metric stays a function of tables, the large ones are never read whole."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], columns: dict[str, list[str]]):
-        self._tables, self._columns, self._parts = tables, columns, {}
+    def __init__(self, tables: Mapping[str, pd.DataFrame], parts: dict[str, tuple[list[str], tuple | None]]):
+        self._tables, self._wanted, self._parts = tables, parts, {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self._columns:
+        if name not in self._wanted:
             return self._tables[name]
         if name not in self._parts:
-            self._parts[name] = table_part(self._tables, name, self._columns[name])
+            columns, where = self._wanted[name]
+            self._parts[name] = table_part(self._tables, name, columns, where=where)
         return self._parts[name]
 
     def __contains__(self, name: object) -> bool:
@@ -289,8 +294,8 @@ class _Narrowed(Mapping):
 
 def rule_tables(tables: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
     """``tables`` for ``rule_breakers`` and ``sales_manager_scorecard``: the orders and interactions
-    cut to the columns the rules read."""
-    return _Narrowed(tables, {n: c for n, c in _RULE_COLUMNS.items() if n in tables})
+    cut to the columns the rules read, the interactions to the calls and visits."""
+    return _Narrowed(tables, {n: part for n, part in _RULE_PARTS.items() if n in tables})
 
 
 def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame:
@@ -304,17 +309,21 @@ def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame
     return acquisition_vs_retention_effort(tables["prospects"], interactions, tables["dealers"], as_of=month)
 
 
-def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Timestamp | None) -> pd.DataFrame:
+def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Timestamp | None,
+             where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
     date_col = schema.date_column(name)
     if since is not None and date_col:
         frame = frame[frame[date_col] >= since]
+    if where is not None:
+        frame = frame[frame[where[0]].isin(where[1])]
     return frame[[c for c in columns if c in frame]]
 
 
 def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[str] | None = None,
-                    since: pd.Timestamp | None = None) -> pd.DataFrame:  # fmt: skip
+                    since: pd.Timestamp | None = None, where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
     """A table file of a prepared folder → its frame as validation gave it, rows dated before
-    ``cutoff`` (and on or after ``since``); only ``columns`` (those it has) when given."""
+    ``cutoff`` (and on or after ``since``, and holding one of ``where``'s values in its column);
+    only ``columns`` (those it has) when given."""
     import pyarrow.parquet as pq
 
     from channel_analysis.validate_stream import read_accepted
@@ -322,10 +331,11 @@ def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[st
     names = pq.read_schema(path).names
     kept = None if columns is None else [c for c in columns if c in names]
     if "source_row" in names:  # an accepted file of a large source, moved in
-        return read_accepted(path, kept, before=cutoff, since=since)
+        return read_accepted(path, kept, before=cutoff, since=since, where=where)
     date_col = schema.date_column(path.stem)
     filters = [(date_col, "<", cutoff.to_pydatetime())] if cutoff is not None and date_col else []
     filters += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
+    filters += [(where[0], "in", list(where[1]))] if where is not None else []
     return pd.read_parquet(path, columns=kept, filters=filters or None).rename_axis("source_row")
 
 

@@ -148,16 +148,18 @@ def validate_parquet(
 
 def read_accepted(
     path: Path, columns: list[str] | None = None, *, before: pd.Timestamp | None = None,
-    since: pd.Timestamp | None = None,
+    since: pd.Timestamp | None = None, where: tuple[str, list] | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """An accepted file → the frame ``validate_source`` gives for the table (index source_row,
     its types: whole numbers and true/false nullable), or only ``columns`` of it; ``before``,
-    ``since``: only rows dated before, or on or after, that day (by the table's own date)."""
+    ``since``: only rows dated before, or on or after, that day (by the table's own date);
+    ``where`` = (column, values): only rows holding one of those values."""
     name = Path(path).stem
     date_col = schema.date_column(name)
     wanted = None if columns is None else [SOURCE_ROW, *[c for c in columns if c != SOURCE_ROW]]
     filters = [(date_col, "<", before.to_pydatetime())] if before is not None and date_col else []
     filters += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
+    filters += [(where[0], "in", list(where[1]))] if where is not None else []
     frame = pq.read_table(path, columns=wanted, filters=filters or None).to_pandas()
     kinds = schema.columns_of(name)
     for column in frame.columns:

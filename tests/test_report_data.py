@@ -83,7 +83,7 @@ def test_a_part_of_a_table_is_read_alone_and_asking_for_a_table_reads_nothing(va
     assert rd.table_rows(validated.tables, "orders") == 5
     since = pd.Timestamp("2024-02-01")
     part = rd.table_part(tables, "orders", ["order_date", "amount", "no_such_column"], since)
-    assert read == [("orders", {"columns": ["order_date", "amount", "no_such_column"], "since": since})]
+    assert read == [("orders", {"columns": ["order_date", "amount", "no_such_column"], "since": since, "where": None})]
     orders = validated.tables["orders"]
     # O1 2024-01-20 is before the part, O4 2024-07-01 after the month: O2, O3 and O5 remain
     expected = orders.loc[(orders["order_date"] >= since) & (orders["order_date"] < "2024-07-01"), ["order_date", "amount"]]
@@ -94,6 +94,11 @@ def test_a_part_of_a_table_is_read_alone_and_asking_for_a_table_reads_nothing(va
     assert len(read) == 2 and len(full) == 4
     pd.testing.assert_frame_equal(rd.table_part(validated.tables, "orders", ["order_date", "amount"], since),
                                   orders.loc[orders["order_date"] >= since, ["order_date", "amount"]])  # frames in memory
+    # only rows holding given values, read so (the file) or cut so (a frame in memory)
+    visits = rd.table_part(tables, "interactions", ["dealer_id", "kind"], where=("kind", ["visit"]))
+    assert visits["kind"].tolist() == ["visit"] and visits.index.tolist() == [3]
+    pd.testing.assert_frame_equal(rd.table_part(validated.tables, "interactions", ["dealer_id", "kind"],
+                                                where=("kind", ["visit"])), visits)
 
 
 def test_marker_lists_rows_and_checksums_and_only_parquet_files_are_written(validated, prepared):
