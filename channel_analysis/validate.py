@@ -43,8 +43,22 @@ _MANY_ROWS = 1_000_000  # from here on, DuckDB checks that ids are distinct
 MAX_INTEGER = 10**18  # whole numbers have at most 18 digits
 
 
+class Counted:
+    """Counts shared by every validated source (``quarantine``, ``rows_read`` by table)."""
+
+    quarantine: dict[str, pd.DataFrame]
+    rows_read: dict[str, int]
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(len(q) for q in self.quarantine.values())
+
+    def accepted_rows(self, name: str) -> int:
+        return self.rows_read[name] - len(self.quarantine[name])
+
+
 @dataclass
-class ValidatedSource:
+class ValidatedSource(Counted):
     """What validation gives the rest of the pipeline."""
 
     location: str
@@ -53,13 +67,6 @@ class ValidatedSource:
     rows_read: dict[str, int]
     encodings: dict[str, str | None] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def quarantined_total(self) -> int:
-        return sum(len(q) for q in self.quarantine.values())
-
-    def accepted_rows(self, name: str) -> int:
-        return len(self.tables[name])
 
     def rows_after(self, name: str, cutoff: pd.Timestamp) -> int:
         """Accepted rows of ``name`` dated on or after ``cutoff`` by the table's own date."""

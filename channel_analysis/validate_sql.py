@@ -42,6 +42,7 @@ from channel_analysis.validate import (
     MAX_INTEGER,
     TRUE_WORDS,
     YEARS,
+    Counted,
     keys_only_quarantined,
     refuse_quarantine,
     table_problems,
@@ -108,7 +109,7 @@ class _NotJudged(Exception):
 
 
 @dataclass
-class DatabaseSource:
+class DatabaseSource(Counted):
     """What :func:`validate_postgres` gives: as ``ValidatedSource``, with the accepted rows of the
     large tables left in the database (``tables`` holds the tables read whole)."""
 
@@ -127,13 +128,6 @@ class DatabaseSource:
     _clean_sql: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict, repr=False)
     _suspect_places: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _fetched_accepted: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-
-    @property
-    def quarantined_total(self) -> int:
-        return sum(len(q) for q in self.quarantine.values())
-
-    def accepted_rows(self, name: str) -> int:
-        return self.rows_read[name] - len(self.quarantine[name])
 
     def rows_after(self, name: str, cutoff: pd.Timestamp) -> int:
         """Accepted rows of ``name`` dated on or after ``cutoff``, the first day of a month (as

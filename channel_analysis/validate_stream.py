@@ -36,6 +36,7 @@ from channel_analysis.io import ParquetTable, parquet_tables
 from channel_analysis.validate import (
     REASON,
     SOURCE_ROW,
+    Counted,
     keys_only_quarantined,
     refuse_quarantine,
     row_rules,
@@ -57,7 +58,7 @@ _ARROW = {
 
 
 @dataclass
-class StreamedSource:
+class StreamedSource(Counted):
     """What :func:`validate_parquet` gives: as ``ValidatedSource``, with the accepted rows in
     Parquet files (``source_row`` and the contract's columns, typed) instead of in memory."""
 
@@ -67,13 +68,6 @@ class StreamedSource:
     rows_read: dict[str, int]
     origins: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str | None] = field(default_factory=dict)  # none: Parquet carries its types
-
-    @property
-    def quarantined_total(self) -> int:
-        return sum(len(q) for q in self.quarantine.values())
-
-    def accepted_rows(self, name: str) -> int:
-        return self.rows_read[name] - len(self.quarantine[name])
 
     def rows_after(self, name: str, cutoff: pd.Timestamp) -> int:
         """Accepted rows of ``name`` dated on or after ``cutoff`` (counted by DuckDB in the file)."""
