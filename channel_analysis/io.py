@@ -806,16 +806,7 @@ def _list_engine(
     a failed try are thrown away, never used. A refused login is not retried.
     """
     stack.callback(engine.dispose)
-    for attempt in range(1, attempts + 1):
-        try:
-            names, tables = _read_database(engine, location, wanted, secrets, hint)
-            break
-        except _Lost as lost:
-            if not lost.again or attempt == attempts:
-                tried = f" (tried {attempt} times)" if attempt > 1 else ""
-                raise _Unreadable(f"{lost.what}{tried}: {lost.why}") from None
-        engine.dispose()  # no pooled connection of the failed try is reused
-        time.sleep(_DB_BACKOFF * 2 ** (attempt - 1))
+    names, tables = _tried(attempts, engine, lambda: _read_database(engine, location, wanted, secrets, hint))
 
     def read(name: str, table: str, origin: str) -> RawTable:
         found = tables[name]
@@ -826,6 +817,40 @@ def _list_engine(
     return _database_listing(location, names, wanted, read)
 
 
+def _tried(attempts: int, engine: sa.Engine, work: Callable):
+    """``work()``, tried again up to ``attempts`` times with a short pause while it raises a
+    :class:`_Lost` worth another try (a refused login is not); then _Unreadable saying so."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except _Lost as lost:
+            if not lost.again or attempt == attempts:
+                tried = f" (tried {attempt} times)" if attempt > 1 else ""
+                raise _Unreadable(f"{lost.what}{tried}: {lost.why}") from None
+        engine.dispose()  # no pooled connection of the failed try is reused
+        time.sleep(_DB_BACKOFF * 2 ** (attempt - 1))
+
+
+def _connect(engine: sa.Engine, location: str, secrets: list[str], hint: str) -> tuple[sa.Connection, list[str], set[str]]:
+    """(a connection, on PostgreSQL in a read-only snapshot; the names of its tables and views; the
+    views among them). Raises :class:`_Lost` when the database cannot be reached or the connection drops."""
+    try:
+        conn = engine.connect()
+    except sa.exc.SQLAlchemyError as exc:
+        reason = _reason(exc, secrets)
+        raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", _worth_retry(exc, reason)) from None
+    if engine.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+    try:
+        inspector = sa.inspect(conn)
+        view_names = inspector.get_view_names()
+        return conn, inspector.get_table_names() + view_names, set(view_names)
+    except sa.exc.SQLAlchemyError as exc:
+        conn.close()
+        reason = _reason(exc, secrets)
+        raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", _lost(exc)) from None
+
+
 def _read_database(
     engine: sa.Engine, location: str, wanted: list[str], secrets: list[str], hint: str
 ) -> tuple[list[str], dict[str, RawTable | _Unreadable]]:
@@ -833,22 +858,8 @@ def _read_database(
 
     Raises :class:`_Lost` when the database cannot be reached or the connection drops.
     """
-    try:
-        conn = engine.connect()
-    except sa.exc.SQLAlchemyError as exc:
-        reason = _reason(exc, secrets)
-        again = _worth_retry(exc, reason)
-        raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", again) from None
+    conn, names, views = _connect(engine, location, secrets, hint)
     with conn:
-        if engine.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        try:
-            inspector = sa.inspect(conn)
-            view_names = inspector.get_view_names()
-            names, views = inspector.get_table_names() + view_names, set(view_names)
-        except sa.exc.SQLAlchemyError as exc:
-            reason = _reason(exc, secrets)
-            raise _Lost(f"cannot connect to the database {location}", f"{reason}; {hint}", _lost(exc)) from None
         given = [n.strip().lower() for n in names]
         tables: dict[str, RawTable | _Unreadable] = {}
         for name, table in zip(names, given):
@@ -947,24 +958,11 @@ def postgres_snapshot(spec: str, *, tables: Iterable[str] | None = None) -> Iter
     environment), closed on exit; SourceError when it cannot be reached."""
     engine, location, secrets, hint = _url_engine(_parse_url(spec))
     try:
-        for attempt in range(1, _DB_ATTEMPTS + 1):  # a server starting up or out of reach: tried again
-            try:
-                conn = engine.connect()
-                break
-            except sa.exc.SQLAlchemyError as exc:
-                reason = _reason(exc, secrets)
-                if not _worth_retry(exc, reason) or attempt == _DB_ATTEMPTS:
-                    tried = f" (tried {attempt} times)" if attempt > 1 else ""
-                    raise SourceError([f"cannot connect to the database {location}{tried}: {reason}; {hint}"]) from None
-            time.sleep(_DB_BACKOFF * 2 ** (attempt - 1))
+        try:  # a server starting up or out of reach: tried again
+            conn, names, views = _tried(_DB_ATTEMPTS, engine, lambda: _connect(engine, location, secrets, hint))
+        except _Unreadable as exc:
+            raise SourceError([str(exc)]) from None
         with conn:
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-            try:
-                inspector = sa.inspect(conn)
-                view_names = inspector.get_view_names()
-                names = inspector.get_table_names() + view_names
-            except sa.exc.SQLAlchemyError as exc:
-                raise SourceError([f"cannot read {location}: {_reason(exc, secrets)}; {hint}"]) from None
             wanted = _wanted(tables)
             chosen = _choose(_database_listing(location, names, wanted, None), wanted)
             given = {n.strip().lower(): n for n in names}
@@ -972,7 +970,7 @@ def postgres_snapshot(spec: str, *, tables: Iterable[str] | None = None) -> Iter
                 location=location,
                 conn=conn,
                 names={t: given[t] for t, e in chosen.items() if isinstance(e, _Entry)},
-                views=set(view_names),
+                views=views,
                 problems=[e for e in chosen.values() if isinstance(e, str)],
                 secrets=secrets,
             )

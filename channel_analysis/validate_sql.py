@@ -122,7 +122,6 @@ class DatabaseSource(Counted):
     origins: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str | None] = field(default_factory=dict)
     _clean_months: dict[str, pd.Series] = field(default_factory=dict, repr=False)  # month → clean rows
-    _accepted_dates: dict[str, pd.Series] = field(default_factory=dict, repr=False)  # of fetched rows
     # per table judged in the database: the SQL of its clean rows' typed values, the disk places of
     # its suspect rows, and the fetched rows that were accepted (typed)
     _clean_sql: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict, repr=False)
@@ -136,8 +135,8 @@ class DatabaseSource(Counted):
             return int((self.tables[name][schema.date_column(name)] >= cutoff).sum())
         if cutoff != cutoff.to_period("M").to_timestamp():
             raise ValueError(f"rows_after counts from the first day of a month, not from {cutoff:%Y-%m-%d}")
-        months = self._clean_months[name]
-        return int(months[months.index >= cutoff].sum() + (self._accepted_dates[name] >= cutoff).sum())
+        months, fetched = self._clean_months[name], self._fetched_accepted[name]
+        return int(months[months.index >= cutoff].sum() + (fetched[schema.date_column(name)] >= cutoff).sum())
 
     def engine_tables(self, url: str) -> dict[str, ir.Table]:
         """The accepted rows of every table as Ibis tables in the database at ``url`` (typed as
@@ -240,8 +239,6 @@ def _judge(plan: _Plan, out: DatabaseSource, quarantined_keys: dict[str, set]) -
     out._suspect_places[name] = places
     out._fetched_accepted[name] = good
     out._clean_months[name] = clean
-    dated = schema.date_column(name)
-    out._accepted_dates[name] = good[dated] if dated in good else pd.Series([], dtype="datetime64[us]")
     return good, bad
 
 
