@@ -29,7 +29,7 @@ from channel_analysis.metrics.events import PANEL_COLUMNS as EVENT_COLUMNS
 from channel_analysis.monthly import Month, as_of, month_figures, with_previous
 from channel_analysis.panel import dealer_month_panel
 from channel_analysis.plots import compact_money
-from channel_analysis.report_data import month_effort, rule_tables, table_part
+from channel_analysis.report_data import let_go, month_effort, rule_tables, table_part
 
 D, O = schema.Dealers, schema.Orders
 TOP_ALERTS = 8  # at-risk dealers listed on their slide
@@ -208,13 +208,16 @@ def deck_figures(source: Any) -> DeckFigures:
         revenue_by_month=_revenue_by_month(tables, m.period), settings=inp.settings, panel=panel,
     )  # fmt: skip
     _cost_figures(f, tables, m)
+    let_go(tables, "prospects")  # read for the costs' figures, used by nothing after
     if "interactions" in tables or "orders" in tables:
         narrowed = rule_tables(tables)
-        f.scorecard = mx.sales_manager_scorecard(narrowed, as_of=m.label, settings=inp.settings, kpis=kpis)
         f.breakers = mx.rule_breakers(narrowed, as_of=m.label, settings=inp.settings)
+        f.scorecard = mx.sales_manager_scorecard(narrowed, as_of=m.label, settings=inp.settings, kpis=kpis,
+                                                 breakers=f.breakers)  # fmt: skip
         del narrowed  # the orders' and interactions' columns it read: let go before the event model
     if "service_requests" in tables:
         f.service = mx.service_levels(tables["service_requests"], as_of=m.label, settings=inp.settings)
+        let_go(tables, "service_requests")
     if "events" in tables and "event_attendance" in tables:
         events, attendance = tables["events"], tables["event_attendance"]
         f.event_kinds = mx.event_cost_by_kind(events, attendance, as_of=m.label)

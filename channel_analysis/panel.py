@@ -451,8 +451,9 @@ def _panel_frame(data: pa.Table) -> pd.DataFrame:
     the schema says, columns in schema order."""
     if P.month in data.column_names:  # pandas would make a date column Python objects
         data = data.set_column(data.schema.get_field_index(P.month), P.month, data[P.month].cast(pa.timestamp("ns")))
-    # one block per column and Arrow's memory freed as it goes: 0.3 s instead of 2.4 s for 7.5 million rows
-    panel = data.to_pandas(split_blocks=True, self_destruct=True)
+    from channel_analysis.io import arrow_to_pandas
+
+    panel = arrow_to_pandas(data)  # one block per column: 0.3 s instead of 2.4 s for 7.5 million rows
     del data
     types = {
         **dict.fromkeys((P.dealer_id, P.region, P.tier, P.sales_manager_id), "str"),

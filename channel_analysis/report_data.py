@@ -30,8 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from channel_analysis import schema
@@ -48,6 +49,9 @@ from channel_analysis.monthly import (
     month_figures,
     with_previous,
 )
+
+if TYPE_CHECKING:
+    from channel_analysis.validate_stream import Where
 
 MARKER = ".validated.json"
 PREPARED_FORMAT = 1
@@ -221,6 +225,10 @@ class PreparedTables(Mapping):
         cutoff = month.stop
         return PreparedTables(self._files, cutoff if self._cutoff is None else min(cutoff, self._cutoff))
 
+    def let_go(self, name: str) -> None:
+        """Forget table ``name`` if it was read (it is read again when next asked for)."""
+        self._read.pop(name, None)
+
     def rows(self, name: str) -> int:
         """The rows of table ``name`` (dated before the cutoff), counted in its file without reading it."""
         if name in self._read:
@@ -233,13 +241,21 @@ class PreparedTables(Mapping):
         return data.count_rows(filter=ds.field(date_col) < self._cutoff.to_pydatetime())
 
     def part(self, name: str, columns: list[str], since: pd.Timestamp | None = None,
-             where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
-        """``columns`` of table ``name`` (those it has), rows dated on or after ``since`` and (``where``:
-        column, values) holding one of those values: read from its file alone when the table was not
-        read whole, and not kept."""
+             where: Where | None = None) -> pd.DataFrame:  # fmt: skip
+        """``columns`` of table ``name`` (those it has), rows dated on or after ``since`` and matching
+        one of ``where``'s alternatives: read from its file alone when the table was not read whole,
+        and not kept."""
         if name in self._read:
             return _part_of(self._read[name], name, columns, since, where)
         return _prepared_table(self._files[name], self._cutoff, columns=columns, since=since, where=where)
+
+
+def let_go(tables: Mapping[str, pd.DataFrame], *names: str) -> None:
+    """Forget tables read from a prepared folder (:meth:`PreparedTables.let_go`), so that a long
+    computation does not hold them once used; frames in memory stay as they are."""
+    if isinstance(tables, PreparedTables):
+        for name in names:
+            tables.let_go(name)
 
 
 def table_rows(tables: Mapping[str, pd.DataFrame], name: str) -> int:
@@ -248,10 +264,10 @@ def table_rows(tables: Mapping[str, pd.DataFrame], name: str) -> int:
 
 
 def table_part(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str],
-               since: pd.Timestamp | None = None, where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
+               since: pd.Timestamp | None = None, where: Where | None = None) -> pd.DataFrame:  # fmt: skip
     """``columns`` of table ``name`` (those it has) and its rows dated on or after ``since`` (by the
-    table's own date) and, with ``where`` = (column, values), holding one of those values: what a
-    section needs of a large table, without reading the whole of it from a prepared folder
+    table's own date) and, with ``where``, matching one of its alternatives (a dict of column →
+    values, every column holding one of its values): what a section needs of a large table, without reading the whole of it from a prepared folder
     (:meth:`PreparedTables.part`)."""
     if isinstance(tables, PreparedTables):
         return tables.part(name, columns, since, where)
@@ -259,11 +275,12 @@ def table_part(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str]
 
 
 # The columns (and rows) the sales-manager rules read (``metrics.rule_breakers``, through the
-# scorecard too): of the interactions only calls and visits count.
+# scorecard too): of the interactions only follow-up calls and visits count.
+I = schema.Interactions  # noqa: E741 (the schema's name, as in the metrics)
 _RULE_PARTS = {
     "orders": ([schema.Orders.dealer_id, schema.Orders.order_date, schema.Orders.amount], None),
-    "interactions": ([schema.Interactions.dealer_id, schema.Interactions.occurred_at, schema.Interactions.kind,
-                      schema.Interactions.direction], (schema.Interactions.kind, ["phone", "visit"])),
+    "interactions": ([I.dealer_id, I.occurred_at, I.kind, I.direction],
+                     [{I.kind: ["phone"], I.direction: ["outbound"]}, {I.kind: ["visit"]}]),
 }  # fmt: skip
 
 
@@ -271,7 +288,7 @@ class _Narrowed(Mapping):
     """``tables`` with some of them cut to the columns a metric reads (each part read once, when
     first asked for): the metric stays a function of tables, the large ones are never read whole."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], parts: dict[str, tuple[list[str], tuple | None]]):
+    def __init__(self, tables: Mapping[str, pd.DataFrame], parts: dict[str, tuple[list[str], Where | None]]):
         self._tables, self._wanted, self._parts = tables, parts, {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -294,7 +311,7 @@ class _Narrowed(Mapping):
 
 def rule_tables(tables: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
     """``tables`` for ``rule_breakers`` and ``sales_manager_scorecard``: the orders and interactions
-    cut to the columns the rules read, the interactions to the calls and visits."""
+    cut to the columns the rules read, the interactions to the follow-up calls and visits."""
     return _Narrowed(tables, {n: part for n, part in _RULE_PARTS.items() if n in tables})
 
 
@@ -303,40 +320,41 @@ def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame
     of millions of rows in a large network) only the columns and the 12 months it counts."""
     from channel_analysis.metrics.funnel import acquisition_vs_retention_effort
 
-    I = schema.Interactions  # noqa: E741 (the schema's name, as in the metrics)
     t12 = (pd.Period(month, freq="M") - 11).start_time
     interactions = table_part(tables, "interactions", [I.dealer_id, I.occurred_at, I.direction, I.duration_minutes], t12)
     return acquisition_vs_retention_effort(tables["prospects"], interactions, tables["dealers"], as_of=month)
 
 
 def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Timestamp | None,
-             where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
+             where: Where | None = None) -> pd.DataFrame:  # fmt: skip
     date_col = schema.date_column(name)
     if since is not None and date_col:
         frame = frame[frame[date_col] >= since]
     if where is not None:
-        frame = frame[frame[where[0]].isin(where[1])]
+        match = np.zeros(len(frame), dtype=bool)
+        for alternative in where:
+            match |= np.logical_and.reduce([frame[c].isin(v).to_numpy() for c, v in alternative.items()])
+        frame = frame[match]
     return frame[[c for c in columns if c in frame]]
 
 
 def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[str] | None = None,
-                    since: pd.Timestamp | None = None, where: tuple[str, list] | None = None) -> pd.DataFrame:  # fmt: skip
+                    since: pd.Timestamp | None = None, where: Where | None = None) -> pd.DataFrame:  # fmt: skip
     """A table file of a prepared folder → its frame as validation gave it, rows dated before
-    ``cutoff`` (and on or after ``since``, and holding one of ``where``'s values in its column);
+    ``cutoff`` (and on or after ``since``, and matching one of ``where``'s alternatives);
     only ``columns`` (those it has) when given."""
     import pyarrow.parquet as pq
 
-    from channel_analysis.validate_stream import read_accepted
+    from channel_analysis.io import arrow_to_pandas
+    from channel_analysis.validate_stream import read_accepted, row_filters
 
     names = pq.read_schema(path).names
     kept = None if columns is None else [c for c in columns if c in names]
     if "source_row" in names:  # an accepted file of a large source, moved in
         return read_accepted(path, kept, before=cutoff, since=since, where=where)
-    date_col = schema.date_column(path.stem)
-    filters = [(date_col, "<", cutoff.to_pydatetime())] if cutoff is not None and date_col else []
-    filters += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
-    filters += [(where[0], "in", list(where[1]))] if where is not None else []
-    return pd.read_parquet(path, columns=kept, filters=filters or None).rename_axis("source_row")
+    filters = row_filters(path.stem, cutoff, since, where)
+    data = pq.read_table(path, columns=kept, filters=filters, use_pandas_metadata=True)
+    return arrow_to_pandas(data).rename_axis("source_row")
 
 
 def _version() -> str:
@@ -530,8 +548,8 @@ def sentence(key: str, lang: str, **values: Any) -> str:
 class MonthData:
     """Validated tables as of report month M, and what the reports compute from them.
 
-    Computed once, on first use: ``panel`` (dealer × month as of M), ``kpis``, ``alerts``,
-    ``health`` of M and ``previous`` (the same three of M−1, a
+    Computed once, on first use: ``panel`` (dealer × month as of M), ``rule_breakers``, ``kpis``,
+    ``alerts``, ``health`` of M and ``previous`` (the same three of M−1, a
     :class:`~channel_analysis.monthly.MonthFigures`; None when the data start with M).
     ``kpis_of(month)`` gives the KPIs of any earlier month. ``figures``: what the monthly run
     already computed for M (:class:`~channel_analysis.monthly.ReportFigures`), used instead of
@@ -622,6 +640,14 @@ class MonthData:
         if self.figures is not None:
             return self.figures.panel
         return dealer_month_panel(self.tables, as_of=self.label)
+
+    @cached_property
+    def rule_breakers(self) -> pd.DataFrame:
+        """``metrics.rule_breakers`` of M: the dealers breaking each sales-manager rule (computed
+        from tens of millions of orders and interactions in a large network, so only once)."""
+        from channel_analysis.metrics.scorecard import rule_breakers
+
+        return rule_breakers(rule_tables(self.tables), as_of=self.label, settings=self.settings)
 
     def panel_part(self, columns: list[str]) -> pd.DataFrame:
         """Only ``columns`` of :attr:`panel`: read alone from the panel's file when the whole panel
@@ -836,7 +862,7 @@ def _summary_costs(md: MonthData) -> list[str]:
 
 
 def _summary_managers(md: MonthData) -> list[str]:
-    from channel_analysis.metrics.scorecard import RULES, rule_breakers, sales_manager_scorecard
+    from channel_analysis.metrics.scorecard import RULES, sales_manager_scorecard
 
     lang, lines = md.lang, []
     if not md.has("interactions"):
@@ -848,8 +874,8 @@ def _summary_managers(md: MonthData) -> list[str]:
         lines.append(md.text("sum.rule", metric=label(metric, lang), value=fmt_share(value),
                              target=fmt_target(metric, md.kpi_target(metric), lang),
                              pts=fmt_points(value, _kpi_or_nan(md, metric, md.previous_label), lang)))
-    tables = rule_tables(md.tables)
-    card = sales_manager_scorecard(tables, as_of=md.label, settings=md.settings, kpis=md.kpis)
+    tables, breakers = rule_tables(md.tables), md.rule_breakers
+    card = sales_manager_scorecard(tables, as_of=md.label, settings=md.settings, kpis=md.kpis, breakers=breakers)
     if len(card):
         applicable = card[list(RULES.values())].notna().sum(axis=1)
         all_met = int(((card["rules_met"] == applicable) & (applicable > 0)).sum())
@@ -860,7 +886,6 @@ def _summary_managers(md: MonthData) -> list[str]:
             prev_applicable = prev_card[list(RULES.values())].notna().sum(axis=1)
             prev_text = fmt_count(((prev_card["rules_met"] == prev_applicable) & (prev_applicable > 0)).sum())
         lines.append(md.text("sum.all_rules", k=all_met, n=len(card), prev=prev_text))
-        breakers = rule_breakers(tables, as_of=md.label, settings=md.settings)
         lines.append(md.text("sum.breakers", n=fmt_count(breakers["dealer_id"].nunique())))
     return lines
 

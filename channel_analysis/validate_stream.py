@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from channel_analysis import schema
 from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
 from channel_analysis.errors import SourceError
-from channel_analysis.io import ParquetTable, parquet_tables
+from channel_analysis.io import ParquetTable, arrow_to_pandas, parquet_tables
 from channel_analysis.validate import (
     REASON,
     SOURCE_ROW,
@@ -140,21 +140,33 @@ def validate_parquet(
     return result
 
 
+Where = list[dict[str, list]]  # rows holding, in every column of one of the dicts, one of its values
+
+
+def row_filters(name: str, before: pd.Timestamp | None = None, since: pd.Timestamp | None = None,
+                where: Where | None = None) -> list[list[tuple]] | None:  # fmt: skip
+    """The rows of table ``name`` dated before ``before`` and on or after ``since`` (by the table's
+    own date) and matching one of ``where``'s alternatives → Parquet filters (Arrow's
+    disjunctive form), None for all rows."""
+    date_col = schema.date_column(name)
+    dated = [(date_col, "<", before.to_pydatetime())] if before is not None and date_col else []
+    dated += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
+    alternatives = [dated + [(c, "in", list(v)) for c, v in alt.items()] for alt in (where or [{}])]
+    return alternatives if any(alternatives) else None
+
+
 def read_accepted(
     path: Path, columns: list[str] | None = None, *, before: pd.Timestamp | None = None,
-    since: pd.Timestamp | None = None, where: tuple[str, list] | None = None,
+    since: pd.Timestamp | None = None, where: Where | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """An accepted file → the frame ``validate_source`` gives for the table (index source_row,
     its types: whole numbers and true/false nullable), or only ``columns`` of it; ``before``,
     ``since``: only rows dated before, or on or after, that day (by the table's own date);
-    ``where`` = (column, values): only rows holding one of those values."""
+    ``where``: only rows matching one of its alternatives (:data:`Where`)."""
     name = Path(path).stem
-    date_col = schema.date_column(name)
     wanted = None if columns is None else [SOURCE_ROW, *[c for c in columns if c != SOURCE_ROW]]
-    filters = [(date_col, "<", before.to_pydatetime())] if before is not None and date_col else []
-    filters += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
-    filters += [(where[0], "in", list(where[1]))] if where is not None else []
-    frame = pq.read_table(path, columns=wanted, filters=filters or None).to_pandas()
+    filters = row_filters(name, before, since, where)
+    frame = arrow_to_pandas(pq.read_table(path, columns=wanted, filters=filters))
     kinds = schema.columns_of(name)
     for column in frame.columns:
         kind = kinds[column].metadata["kind"] if column in kinds else None

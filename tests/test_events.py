@@ -280,3 +280,78 @@ def test_absorbed_cells_give_the_dummy_regressions_estimate_and_ci():
     assert got["estimate"] == pytest.approx(fit.params["treated"])
     assert (got["ci_low"], got["ci_high"]) == pytest.approx(tuple(fit.conf_int().loc["treated"]))
     assert got["p_value"] == pytest.approx(fit.pvalues["treated"])
+
+
+def units_event_by_event(panel, events, attendance, *, as_of_index: int, window: int) -> pd.DataFrame:
+    """The comparison rows of event_effect, found the plain way: one event at a time, from the
+    panel's rows (the reference the vectorised ``_units`` must agree with)."""
+    index = lambda months: months.dt.year * 12 + months.dt.month - 1  # noqa: E731
+    rows = panel.assign(m=index(panel[P.month])).set_index([P.dealer_id, "m"])
+    dealers = sorted(panel[P.dealer_id].unique())
+    strata = panel.drop_duplicates(P.dealer_id).set_index(P.dealer_id)
+    cells = {d: f"{strata.at[d, P.region]}|{strata.at[d, P.tier]}" for d in dealers}
+    held = dict(zip(events["event_id"], index(events["held_on"])))
+    went = {(d, held[e]) for e, d in zip(attendance["event_id"], attendance["dealer_id"]) if e in held}
+
+    def eligible(d, m):
+        return (d, m) in rows.index and rows.at[(d, m), P.in_network] and rows.at[(d, m), P.months_since_signed] > window
+
+    def value(d, m, column):
+        return rows.at[(d, m), column] if (d, m) in rows.index else 0
+
+    out = []
+    for number, (event, m) in enumerate(held.items()):
+        if m + window > as_of_index or m - window < int(index(panel[P.month]).min()) - window:
+            continue
+        came = set(attendance.loc[attendance["event_id"] == event, "dealer_id"])
+        treated = [d for d in dealers if d in came and eligible(d, m)]
+        controls = [d for d in dealers if eligible(d, m) and not any((d, k) in went for k in range(m - window, m + window + 1))]
+        mixed = {cells[d] for d in treated} & {cells[d] for d in controls}
+        for d in dealers:
+            if cells[d] in mixed and (d in treated or d in controls):
+                pre, post = range(m - window, m), range(m + 1, m + window + 1)
+                out.append({"event": number, P.dealer_id: d, "treated": int(d in treated), "cell": (number, cells[d]),
+                            "pre_monthly_revenue": sum(value(d, k, P.revenue) for k in pre) / window,
+                            "post_monthly_revenue": sum(value(d, k, P.revenue) for k in post) / window,
+                            "pre_active": float(any(value(d, k, P.order_count) > 0 for k in pre)),
+                            "post_active": float(any(value(d, k, P.order_count) > 0 for k in post)
+                                                 and bool(value(d, m + window, P.in_network)))})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_comparison_rows_equal_an_event_by_event_reference(seed):
+    # 40 dealers in 2 regions × 2 tiers, signing and leaving at random, 12 events over 3 years,
+    # attended at random (an unknown dealer and a repeated row too), window 3
+    from channel_analysis.metrics.events import _units
+
+    rng = np.random.default_rng(seed)
+    start, months, window = pd.Period("2022-01", "M"), 36, 3
+    rows = []
+    for i in range(40):
+        signed, left = int(rng.integers(-12, 20)), int(rng.integers(10, 50))
+        region, tier = rng.choice(["N", "S"]), rng.choice(["A", "B"])
+        for m in range(max(signed, 0), months):
+            revenue = float(rng.choice([0, 0, rng.gamma(2, 50_000)]))
+            rows.append({P.dealer_id: f"D{i:02d}", P.month: (start + m).start_time, P.region: region, P.tier: tier,
+                         P.months_since_signed: m - signed, P.revenue: revenue, P.in_network: m < left})  # fmt: skip
+    panel = panel_frame(rows)
+    days = sorted(rng.choice(months * 30, 12, replace=False))
+    events = events_frame([(f"EV{k}", (start.start_time + pd.Timedelta(days=int(day))).date(), "forum", None, 1.0)
+                           for k, day in enumerate(days)])  # fmt: skip
+    came = [(f"EV{k}", f"D{i:02d}") for k in range(12) for i in range(40) if rng.random() < 0.15]
+    attendance = attendance_frame([*came, came[0], ("EV3", "UNKNOWN")])
+    as_of = start + months - 1
+    got = _units(panel, events, attendance, chosen=events["event_id"], as_of_index=as_of.year * 12 + as_of.month - 1,
+                 window=window)  # fmt: skip
+    expected = units_event_by_event(panel, events, attendance, as_of_index=as_of.year * 12 + as_of.month - 1,
+                                    window=window)  # fmt: skip
+    assert len(expected) > 50 and expected["treated"].sum() > 10  # the world compares something
+    dealers = sorted(panel[P.dealer_id].unique())
+    assert [dealers[d] for d in got[P.dealer_id]] == expected[P.dealer_id].tolist()
+    assert got["event_id"].tolist() == expected["event"].tolist()
+    assert got["treated"].tolist() == expected["treated"].tolist()
+    # the same rows share a cell code exactly where they share (event, region|tier)
+    assert pd.factorize(got["cell"])[0].tolist() == pd.factorize(expected["cell"])[0].tolist()
+    for column in ("pre_monthly_revenue", "post_monthly_revenue", "pre_active", "post_active"):
+        np.testing.assert_allclose(got[column].to_numpy(float), expected[column].to_numpy(float), rtol=1e-12)

@@ -95,10 +95,17 @@ def test_a_part_of_a_table_is_read_alone_and_asking_for_a_table_reads_nothing(va
     pd.testing.assert_frame_equal(rd.table_part(validated.tables, "orders", ["order_date", "amount"], since),
                                   orders.loc[orders["order_date"] >= since, ["order_date", "amount"]])  # frames in memory
     # only rows holding given values, read so (the file) or cut so (a frame in memory)
-    visits = rd.table_part(tables, "interactions", ["dealer_id", "kind"], where=("kind", ["visit"]))
+    visits = rd.table_part(tables, "interactions", ["dealer_id", "kind"], where=[{"kind": ["visit"]}])
     assert visits["kind"].tolist() == ["visit"] and visits.index.tolist() == [3]
     pd.testing.assert_frame_equal(rd.table_part(validated.tables, "interactions", ["dealer_id", "kind"],
-                                                where=("kind", ["visit"])), visits)
+                                                where=[{"kind": ["visit"]}]), visits)
+    # alternatives: every column of one of them holds one of its values (I1 phone out, I2 phone in, I3 visit)
+    for where, rows in (([{"kind": ["phone"], "direction": ["outbound"]}, {"kind": ["visit"]}], [1, 3]),
+                        ([{"kind": ["phone", "visit"], "direction": ["inbound"]}], [2])):  # fmt: skip
+        part = rd.table_part(tables, "interactions", ["kind", "direction"], where=where)
+        assert part.index.tolist() == rows
+        pd.testing.assert_frame_equal(rd.table_part(validated.tables, "interactions", ["kind", "direction"],
+                                                    where=where), part)  # fmt: skip
 
 
 def test_marker_lists_rows_and_checksums_and_only_parquet_files_are_written(validated, prepared):

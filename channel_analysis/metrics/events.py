@@ -80,11 +80,13 @@ def _grid(panel: pd.DataFrame, row: np.ndarray, col: np.ndarray, shape: tuple, c
 
 def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, window: int) -> pd.DataFrame:
     """panel, events, attendance → one row per (``chosen`` event, dealer) compared: treated,
-    cell, pre/post outcomes. Any event, chosen or not, disqualifies a comparison dealer.
+    cell, pre/post outcomes; rows by event (in ``events``' order), then dealer. Any event, chosen
+    or not, disqualifies a comparison dealer.
 
     ``event_id``, ``dealer_id`` and ``cell`` are integer codes (the event's and the dealer's
     positions, the event × region × tier cell): a large network compares tens of millions of
-    pairs, which as text would take gigabytes; the estimate needs only which rows share them."""
+    pairs, which as text would take gigabytes; the estimate needs only which rows share them.
+    The pairs are found by joins, not by a loop over events (thousands in a large network)."""
     outcomes = [f"{when}_{outcome}" for outcome in OUTCOMES for when in ("pre", "post")]
     empty = pd.DataFrame(columns=["event_id", P.dealer_id, "treated", "cell", *outcomes])
     if panel.empty:
@@ -98,58 +100,77 @@ def _units(panel, events, attendance, *, chosen: pd.Series, as_of_index: int, wi
     ordering = _grid(panel, row, col, shape, P.order_count, 0.0) > 0
     member = _grid(panel, row, col, shape, P.in_network, 0.0) > 0
     tenure = _grid(panel, row, col, shape, P.months_since_signed, np.nan)
+    # in the network at a month's end and signed before the pre window began
+    eligible = member & (tenure > window)
     strata = panel.drop_duplicates(P.dealer_id).set_index(P.dealer_id).reindex(dealers)
-    cell_of = (strata[P.region].fillna("") + "|" + strata[P.tier].fillna("")).to_numpy(dtype=object)
+    cell_code, cells = pd.factorize((strata[P.region].fillna("") + "|" + strata[P.tier].fillna("")).to_numpy(object))
+    cell_code = cell_code.astype(np.int32)
 
-    held = pd.Series(_month_index(events[E.held_on]).to_numpy() - first, index=events[E.event_id].to_numpy())
+    held = _month_index(events[E.held_on]).to_numpy() - first
     who = pd.Index(dealers).get_indexer(attendance[A.dealer_id])
-    when = attendance[A.event_id].map(held).to_numpy(dtype=float)
+    when = attendance[A.event_id].map(pd.Series(held, index=events[E.event_id].to_numpy())).to_numpy(dtype=float)
     known = (who >= 0) & ~np.isnan(when) & (when >= 0) & (when < shape[1])
     went = np.zeros(shape, dtype=bool)  # attended some event in that month
     went[who[known], when[known].astype(int)] = True
-    attendees = pd.Series(who).groupby(attendance[A.event_id].to_numpy()).agg(list)
 
-    cell_code, cells = pd.factorize(cell_of)
-    comparable_in: dict[int, np.ndarray] = {}  # by event month: the dealers that may be compared
-    units = []
-    for number, (event_id, c) in enumerate(held[held.index.isin(chosen)].items()):
-        if c + first + window > as_of_index or c - window < 0:
-            continue  # the post window is not over yet (or no data before the event)
-        pre, post = slice(c - window, c), slice(c + 1, c + window + 1)
-        treated = np.zeros(len(dealers), dtype=bool)
-        index = np.asarray(attendees.get(event_id, []), dtype=int)
-        treated[index[index >= 0]] = True
-        if c not in comparable_in:
-            nearby = went[:, c - window : c + window + 1].any(axis=1)  # no event at all around the month
-            # comparable: in the network at the event month's end, signed before the pre window began
-            comparable_in[c] = member[:, c] & (tenure[:, c] > window) & ~nearby
-        # only the cells of an attendee count (the others are left out below): of a large network
-        # with thousands of events, each event keeps the dealers of its attendees' regions and tiers
-        with_attendee = np.zeros(len(cells), dtype=bool)
-        with_attendee[cell_code[treated]] = True
-        keep = (treated & member[:, c] & (tenure[:, c] > window)) | (comparable_in[c] & with_attendee[cell_code])
-        # only cells with attendees and non-attendees compare anything (cells are per event)
-        mixed = np.zeros((len(cells), 2), dtype=bool)
-        mixed[cell_code[keep], treated[keep].astype(int)] = True
-        keep &= mixed.all(axis=1)[cell_code]
-        units.append(
-            {
-                "event_id": np.full(int(keep.sum()), number),
-                P.dealer_id: np.flatnonzero(keep),
-                "treated": treated[keep].astype(int),
-                "cell": number * len(cells) + cell_code[keep],
-                "pre_monthly_revenue": revenue[keep, pre].mean(axis=1),
-                "post_monthly_revenue": revenue[keep, post].mean(axis=1),
-                "pre_active": ordering[keep, pre].any(axis=1).astype(float),
-                "post_active": (ordering[keep, post].any(axis=1) & member[keep, c + window]).astype(float),
-            }
-        )
-    if not units:
+    # the chosen events whose windows lie within the grid: number = position among the chosen
+    picked = events[E.event_id].isin(chosen).to_numpy()
+    month = held[picked].astype(np.int32)
+    ok = (month + first + window <= as_of_index) & (month - window >= 0)  # post window over, pre in the data
+    by_event = pd.DataFrame({"event": np.flatnonzero(ok).astype(np.int32), "month": month[ok]},
+                            index=events[E.event_id].to_numpy()[picked][ok])  # fmt: skip
+    # treated: the event's attendees, eligible in its month
+    pairs = pd.DataFrame({"event_id": attendance[A.event_id].to_numpy(), P.dealer_id: who.astype(np.int32)})
+    pairs = pairs[pairs[P.dealer_id] >= 0].join(by_event, on="event_id", how="inner")
+    pairs = pairs.drop_duplicates(["event", P.dealer_id])
+    d, c = pairs[P.dealer_id].to_numpy(), pairs["month"].to_numpy()
+    treated = pd.DataFrame({"event": pairs["event"].to_numpy(), "month": c, P.dealer_id: d, "cell": cell_code[d]})
+    treated = treated[eligible[d, c]]
+    # comparable in an event month: eligible, and no event at all in the months around it
+    comparable = []
+    for c in np.unique(treated["month"]):
+        ids = np.flatnonzero(eligible[:, c] & ~went[:, c - window : c + window + 1].any(axis=1)).astype(np.int32)
+        comparable.append(pd.DataFrame({"month": c, P.dealer_id: ids, "cell": cell_code[ids]}))
+    comparable = pd.concat(comparable, ignore_index=True) if comparable else treated.iloc[0:0, 1:]
+    # only cells with attendees and comparable dealers compare anything (cells are per event)
+    cells_of_event = treated[["event", "month", "cell"]].drop_duplicates()
+    controls = cells_of_event.merge(comparable, on=["month", "cell"])
+    treated = treated.merge(comparable[["month", "cell"]].drop_duplicates(), on=["month", "cell"])
+    if treated.empty:
         return empty
-    out = pd.DataFrame(index=pd.RangeIndex(sum(len(u["cell"]) for u in units)))
-    for column in list(units[0]):  # one column at a time, each event's part let go once joined
-        out[column] = np.concatenate([u.pop(column) for u in units])
+    # by event, then dealer (treated and controls are different dealers)
+    both = {name: np.concatenate([treated[name].to_numpy(), controls[name].to_numpy()])
+            for name in ("event", P.dealer_id, "month", "cell")}  # fmt: skip
+    order = np.lexsort((both[P.dealer_id], both["event"]))
+    event, d, c = both["event"][order], both[P.dealer_id][order], both["month"][order]
+    out = pd.DataFrame({
+        "event_id": event, P.dealer_id: d,
+        "treated": (np.arange(len(order)) < len(treated))[order].astype(np.int8),
+        "cell": event.astype(np.int64) * len(cells) + both["cell"][order],
+    })  # fmt: skip
+    del treated, controls, both
+    out["pre_monthly_revenue"] = _window_mean(revenue, d, c - window, window)
+    out["post_monthly_revenue"] = _window_mean(revenue, d, c + 1, window)
+    out["pre_active"] = _window_any(ordering, d, c - window, window).astype(float)
+    out["post_active"] = (_window_any(ordering, d, c + 1, window) & member[d, c + window]).astype(float)
     return out
+
+
+def _window_mean(grid: np.ndarray, rows: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    """grid[rows[i], start[i] : start[i] + width].mean() for every i, summed in month order (as
+    ``mean(axis=1)`` adds them)."""
+    total = grid[rows, start].copy()
+    for k in range(1, width):
+        total += grid[rows, start + k]
+    return total / width
+
+
+def _window_any(grid: np.ndarray, rows: np.ndarray, start: np.ndarray, width: int) -> np.ndarray:
+    """grid[rows[i], start[i] : start[i] + width].any() for every i."""
+    found = grid[rows, start].copy()
+    for k in range(1, width):
+        found |= grid[rows, start + k]
+    return found
 
 
 def _did(units: pd.DataFrame, outcome: str) -> dict[str, float]:
@@ -162,17 +183,25 @@ def _did(units: pd.DataFrame, outcome: str) -> dict[str, float]:
     and the CI uses t with G−1 degrees of freedom, as statsmodels does for the dummy regression.
     """
     nan = {"estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan}
-    n, g, k = len(units), units[P.dealer_id].nunique(), units["cell"].nunique() + 1
-    if n == 0 or units["treated"].nunique() < 2 or g < 3 or n <= k:
+    if units.empty:
         return nan
-    change = units[f"post_{outcome}"] - units[f"pre_{outcome}"]
-    y = change - change.groupby(units["cell"]).transform("mean")
-    x = units["treated"] - units["treated"].groupby(units["cell"]).transform("mean")
-    groups = pd.factorize(units[P.dealer_id])[0]
+    # cell and dealer are small non-negative integer codes: counted and summed by bincount, which
+    # keeps tens of millions of rows cheap (no hashing, no copies)
+    cell, dealer = units["cell"].to_numpy(), units[P.dealer_id].to_numpy()
+    treated = units["treated"].to_numpy(float)
+    per_cell = np.bincount(cell)
+    n, g, k = len(units), np.count_nonzero(np.bincount(dealer)), np.count_nonzero(per_cell) + 1
+    if treated.min() == treated.max() or g < 3 or n <= k:
+        return nan
+    change = units[f"post_{outcome}"].to_numpy(float) - units[f"pre_{outcome}"].to_numpy(float)
+    per_cell = np.maximum(per_cell, 1)  # cells without rows are never looked up
+    y = change - (np.bincount(cell, weights=change) / per_cell)[cell]
+    x = treated - (np.bincount(cell, weights=treated) / per_cell)[cell]
+    del change, treated
     from statsmodels.regression.linear_model import OLS  # loaded only when a model is fitted
 
-    fit = OLS(y.to_numpy(float), x.to_numpy(float)[:, None]).fit(
-        cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False}
+    fit = OLS(y, x[:, None]).fit(
+        cov_type="cluster", cov_kwds={"groups": dealer, "use_correction": False}
     )
     estimate = float(fit.params[0])
     se = float(np.sqrt(fit.cov_params()[0, 0] * g / (g - 1) * (n - 1) / (n - k)))

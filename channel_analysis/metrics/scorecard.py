@@ -114,10 +114,12 @@ def rule_breakers(
     orders = tables["orders"]
     ordered = orders[O.order_date]
     positive = (orders[O.amount] > 0) & (ordered < stop)
-    days = ordered.where(positive).dt.normalize().groupby(orders[O.dealer_id])
-    first = _per_dealer(ids, days.min()).astype("datetime64[ns]")
+    # days of the first and the last positive order (the day of the first time = the first day)
+    times = ordered.where(positive).groupby(orders[O.dealer_id]).agg(["min", "max"])
+    first = _per_dealer(ids, times["min"]).astype("datetime64[ns]").dt.normalize()
+    last = _per_dealer(ids, times["max"]).astype("datetime64[ns]").dt.normalize()
     age = pd.Timedelta(days=settings.first_order_only_age_days)
-    breaks = {"first_order_only": in_network & (first <= end_day - age) & (_per_dealer(ids, days.max()) == first)}
+    breaks = {"first_order_only": in_network & (first <= end_day - age) & (last == first)}
 
     last_call = last_visit = pd.Series(pd.NaT, index=dealers.index, dtype="datetime64[ns]")
     if "interactions" in tables:
@@ -161,6 +163,7 @@ def sales_manager_scorecard(
     as_of: str | pd.Period,
     settings: Settings = Settings(),
     kpis: pd.DataFrame | None = None,
+    breakers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """validated tables → one row per sales manager in M: name, region, dealers in the network,
     the three rule KPIs, whether each is met, how many dealers break each, revenue and a rank.
@@ -171,7 +174,8 @@ def sales_manager_scorecard(
     that keep the rule (callback_coverage, visit_coverage_2m, 1 − first_order_only_share).
     ``rank`` (1 = best, a permutation of 1..n): most rules met, then higher compliance (empty
     last), then higher revenue_t12 (one crane order makes a single month's revenue noisy),
-    then sales_manager_id. ``kpis`` is ``monthly_kpis`` for this month if already computed.
+    then sales_manager_id. ``kpis`` is ``monthly_kpis`` and ``breakers`` is ``rule_breakers``
+    for this month, if already computed.
     """
     period = report_month(as_of)
     label = period.strftime("%Y-%m")
@@ -183,7 +187,7 @@ def sales_manager_scorecard(
     meets = _kpis_for(kpis, label, list(RULES.values()), column="meets_target").reindex(out.index)
     for rule, metric in RULES.items():
         out[_MET[rule]] = _met(meets[metric])
-    breakers = rule_breakers(tables, as_of=period, settings=settings)
+    breakers = rule_breakers(tables, as_of=period, settings=settings) if breakers is None else breakers
     counts = breakers.groupby([D.sales_manager_id, "rule"]).size().unstack("rule")
     for rule, column in _BREAKERS.items():
         n = counts[rule].reindex(out.index) if rule in counts else pd.Series(np.nan, index=out.index)

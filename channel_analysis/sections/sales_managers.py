@@ -8,7 +8,7 @@ import pandas as pd
 
 from channel_analysis import plots
 from channel_analysis.metrics._common import SALES_MANAGER
-from channel_analysis.metrics.scorecard import RULES, rule_breakers, sales_manager_scorecard
+from channel_analysis.metrics.scorecard import RULES, sales_manager_scorecard
 from channel_analysis.report import summary_box
 from channel_analysis.report_data import MonthData, fmt_count, rule_tables
 from channel_analysis.sections._base import figure, note, section, show_figure, show_table, show_text
@@ -26,7 +26,8 @@ def summary(md: MonthData) -> None:
 
 def scorecard_frame(md: MonthData) -> pd.DataFrame:
     """The scorecard of M as shown, best first."""
-    card = sales_manager_scorecard(rule_tables(md.tables), as_of=md.label, settings=md.settings, kpis=md.kpis)
+    card = sales_manager_scorecard(rule_tables(md.tables), as_of=md.label, settings=md.settings, kpis=md.kpis,
+                                   breakers=md.rule_breakers)  # fmt: skip
     return pd.DataFrame({
         "rank": card["rank"],
         "sales_manager": [md.manager_name(i) for i in card["sales_manager_id"]],
@@ -50,7 +51,7 @@ def ranking_frame(md: MonthData) -> pd.DataFrame:
 
 def breakers_frame(md: MonthData) -> pd.DataFrame:
     """Every dealer that breaks a rule, by manager."""
-    rows = rule_breakers(rule_tables(md.tables), as_of=md.label, settings=md.settings)
+    rows = md.rule_breakers
     return pd.DataFrame({
         "sales_manager": [md.manager_name(i) for i in rows["sales_manager_id"]],
         "rule": "rule." + rows["rule"],
