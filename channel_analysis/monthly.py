@@ -440,7 +440,7 @@ def run_month(
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
     out = Path(out).absolute()  # notebooks run in another working directory
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    with publish.month_lock(out, m.label), tempfile.TemporaryDirectory(prefix="run-") as scratch:
+    with publish.month_lock(out, m.label), publish.scratch_dir(out, m.label) as scratch:
         # the lock also repairs what a killed run left
         large = large_parquet(data)
         if large is None:
@@ -453,7 +453,7 @@ def run_month(
         else:  # tens of millions of rows: a slice at a time, the figures computed from files
             progress("validating")
             location = large[0]
-            validated = validate_parquet(*large, Path(scratch), strict=strict)
+            validated = validate_parquet(*large, scratch, strict=strict)
         staging = publish.staging_dir(out, m.label)
         work = staging.with_name(staging.name + "-work")
         try:
@@ -465,7 +465,7 @@ def run_month(
                 tables = validated.tables
             else:
                 figures = report_figures_from_files(validated.accepted, m, settings=settings,
-                                                    panel_path=Path(scratch) / "panel.parquet", work=Path(scratch))
+                                                    panel_path=scratch / "panel.parquet", work=scratch)
                 tables = validated.accepted
             write_month_tables(figures.now, staging)
             prepared = write_prepared_source(tables, work / "source", quality=quality, figures=figures)

@@ -118,6 +118,23 @@ def staging_dir(out: Path, month: str) -> Path:
     return path
 
 
+@contextmanager
+def scratch_dir(out: Path, month: str):
+    """A folder for the run's intermediate files (the accepted rows of a large source, the panel),
+    ``DIR/.staging/YYYY-MM-<pid>-scratch``, removed when the run ends. Not the system's temporary
+    folder: a killed run's gigabytes there would stay until a reboot, while here the next run of
+    the month removes them (:func:`recover`), and files moved from it into the staging folder stay
+    on one file system."""
+    path = out / STAGING / f"{month}-{os.getpid()}-scratch"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def publish(staging: Path, out: Path, month: str) -> Path:
     """Make the finished ``staging`` folder ``DIR/YYYY-MM`` in one atomic step; returns that folder.
 
@@ -208,8 +225,8 @@ def recover(out: Path, month: str) -> None:
     """Repair what a killed run of ``month`` left behind; call it holding the month's lock.
 
     A publication renamed aside without its replacement renamed in is put back;
-    replaced publications not yet deleted, and the staging and work folders of
-    runs that are no longer alive, are deleted.
+    replaced publications not yet deleted, and the staging, work and scratch folders
+    of runs that are no longer alive, are deleted.
     """
     target = month_dir(out, month)
     retired_root, staging_root = out / RETIRED, out / STAGING
@@ -224,7 +241,7 @@ def recover(out: Path, month: str) -> None:
             _remove(old)
     if staging_root.is_dir():
         for stale in staging_root.glob(f"{month}-*"):
-            run = re.fullmatch(rf"{month}-(\d+)(-work)?", stale.name)
+            run = re.fullmatch(rf"{month}-(\d+)(-work|-scratch)?", stale.name)
             if run and not _pid_alive(int(run.group(1))):
                 _remove(stale)
 

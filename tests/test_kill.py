@@ -247,6 +247,7 @@ def test_a_run_killed_at_any_point_leaves_the_publication_whole_and_the_next_run
             complete(runs.out / MONTH)
             assert snapshot(runs.out / MONTH) != before, point
             assert leftovers(runs.out) == set(), point
+            assert not list(runs.tmp.glob("run-*")), point  # no working files in the system's temporary folder
             before = snapshot(runs.out / MONTH)
         status, _ = runs()
         assert status == 0, (tmp_path / f"run{runs.count}.out").read_text()
