@@ -204,8 +204,12 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+KEEP_FAILED = 5  # failed runs kept per month: a scheduler retrying a broken month must not fill the disk
+
+
 def keep_failed(staging: Path, out: Path, month: str) -> Path | None:
-    """Move a failed run's staging folder to ``DIR/.failed/YYYY-MM-<time>`` for diagnosis.
+    """Move a failed run's staging folder to ``DIR/.failed/YYYY-MM-<time>-<pid>`` for diagnosis;
+    of the month's failed runs only the newest :data:`KEEP_FAILED` are kept.
 
     Returns None when there is nothing to keep or it cannot be moved (a full or
     read-only disk); the staging folder is then removed by the next run's :func:`recover`.
@@ -218,6 +222,9 @@ def keep_failed(staging: Path, out: Path, month: str) -> Path | None:
         os.rename(staging, dest)
     except OSError:
         return None  # must not hide the error that made the run fail
+    kept = sorted(p for p in dest.parent.iterdir() if re.fullmatch(rf"{month}-\d{{8}}T\d{{6}}-\d+", p.name))
+    for old in kept[:-KEEP_FAILED]:  # names sort by time
+        _remove(old)
     return dest
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from channel_analysis import publish
 from channel_analysis.cli import main
 from channel_analysis.early_warning import ALERT_COLUMNS
 from channel_analysis.synthetic import write_demo_data
@@ -222,3 +223,19 @@ def test_a_relative_output_folder_works(world, notebooks, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     assert main(["run", "--data", str(world), "--month", "2025-12", "--out", "reports"]) == 0
     assert (tmp_path / "reports" / "2025-12" / "index.html").exists()
+
+
+def test_only_the_newest_failed_runs_of_a_month_are_kept(tmp_path):
+    # six earlier failures of 2025-12 (January 2026, one a day) and one of 2025-11; a seventh fails now
+    out = tmp_path / "reports"
+    failed = out / publish.FAILED
+    earlier = [f"2025-12-2026010{day}T060000-{100 + day}" for day in range(1, 7)]
+    for name in [*earlier, "2025-11-20251201T060000-99"]:
+        (failed / name).mkdir(parents=True)
+    staging = publish.staging_dir(out, "2025-12")
+    (staging / "kpis.csv").write_text("x\n")
+    kept = publish.keep_failed(staging, out, "2025-12")
+    assert publish.KEEP_FAILED == 5
+    # the newest five of 2025-12: this one and the four latest before it; other months untouched
+    assert sorted(p.name for p in failed.iterdir()) == ["2025-11-20251201T060000-99", *earlier[2:], kept.name]
+    assert (kept / "kpis.csv").read_text() == "x\n"
