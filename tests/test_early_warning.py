@@ -6,6 +6,8 @@ dealer's orders are worth ¥10k each unless the case says otherwise.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from channel_analysis import schema
 from channel_analysis.early_warning import history_from_panel, monthly_warning, warnings_for_months
+from channel_analysis.early_warning.signals import _group_median, _row_median
 
 START = "2023-01"
 P = schema.Panel
@@ -281,3 +284,21 @@ def test_a_two_month_silence_both_tests_doubt_alerts_low_but_not_in_a_downturn()
     downturn = {k: v | {"orders": v["orders"][:23] + [2, 2, 2]} for k, v in peers(10, months).items()}
     series = downturn | peers(10, months, region="江苏", prefix="J") | {"QUIET": quiet}
     assert "QUIET" not in set(alerts_for(series, months, "2025-02").dealer_id)
+
+
+def test_the_sorted_medians_are_numpy_and_pandas_ones_exactly():
+    # The signals take medians by sorting (per dealer over its baseline months, per peer group) instead
+    # of np.nanmedian and pandas group-bys: the numbers must be the very same, NaN and all.
+    rng = np.random.default_rng(3)
+    v = np.where(rng.random((500, 12)) < 0.3, np.nan, rng.gamma(2.0, 1e4, (500, 12)).round(rng.integers(0, 3)))
+    v[0] = np.nan  # a dealer without one month that counts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_array_equal(_row_median(v), np.nanmedian(v, axis=1))
+    assert np.isnan(_row_median(v[:, :0])).all()
+    codes, values = rng.integers(-1, 9, 500), v[:, 1]  # -1: no group; group 8 has no value
+    codes[codes == 8] = -1
+    median, count = _group_median(codes, 9, values)
+    grouped = pd.Series(values)[codes >= 0].groupby(codes[codes >= 0])
+    np.testing.assert_array_equal(median, grouped.median().reindex(range(9)).to_numpy())
+    np.testing.assert_array_equal(count, grouped.count().reindex(range(9), fill_value=0).to_numpy())

@@ -18,7 +18,7 @@ from channel_analysis.early_warning.detect import (
     WarningSettings,
     alerts_from_signals,
 )
-from channel_analysis.early_warning.health import dealer_health
+from channel_analysis.early_warning.health import dealer_health, health_scores
 from channel_analysis.early_warning.signals import History, history_from_panel, signals_at
 
 __all__ = [
@@ -42,8 +42,8 @@ def warnings_for_months(
 ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """History, months → ``{month: (alerts, health)}``; each month sees only its own past.
 
-    The health of the month before each month is computed too, so that every
-    month says what moved its score. A month in which no dealer is in the network or
+    The health scores of the month before each month are computed too, so that
+    every month says what moved its score. A month in which no dealer is in the network or
     leaving it (before the first signing, after the last dealer left) has no rows.
     """
     settings = settings or WarningSettings()
@@ -64,7 +64,9 @@ def warnings_for_months(
         prev_label = _month_label(pd.Period(label, freq="M") - 1)
         previous = cache.get(prev_label)
         if previous is None and history.has_dealers_in(prev_label):
-            previous = health_of(prev_label, None)[1]
+            # of the month before, only the scores are needed (to say what moved each one)
+            sig = signals_at(history, prev_label)
+            previous = health_scores(sig, month_col=history.col(prev_label), settings=settings)
         alerts, health = health_of(label, previous)
         cache[label] = health
         out[label] = (alerts, health)

@@ -85,6 +85,14 @@ def health_score(components: pd.DataFrame) -> pd.Series:
     return (100 * total).round(1)
 
 
+def health_scores(sig: pd.DataFrame, *, month_col: int, settings: WarningSettings) -> pd.DataFrame:
+    """Signals → one row per dealer: dealer_id, health_score (0 for a dealer that left) and the
+    components (rounded to 0.001): all that the next month's :func:`dealer_health` compares with."""
+    comp = health_components(sig, month_col=month_col, settings=settings)
+    score = health_score(comp).where(sig["in_network"], 0.0)
+    return pd.concat([pd.DataFrame({"dealer_id": sig[D.dealer_id], "health_score": score}), comp.round(3)], axis=1)
+
+
 def dealer_health(
     sig: pd.DataFrame,
     alerts: pd.DataFrame,
@@ -94,18 +102,17 @@ def dealer_health(
     settings: WarningSettings,
     previous: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Signals and alerts of a month (+ last month's health) → ``dealer_health.csv`` rows."""
-    comp = health_components(sig, month_col=month_col, settings=settings)
-    score = health_score(comp)
+    """Signals and alerts of a month (+ last month's health, or its :func:`health_scores`) →
+    ``dealer_health.csv`` rows."""
+    scores = health_scores(sig, month_col=month_col, settings=settings)
     lost = ~sig["in_network"]
-    score = score.where(~lost, 0.0)
     urgent = set(alerts.loc[alerts["severity"].isin(["high", "medium"]), "dealer_id"])
     status = np.select(
         [
             lost,
             sig["months_since_signed"] < NEW_DEALER_MONTHS,
             (sig["months_silent"] >= settings.dormant_months) & (sig["baseline_months"] >= MIN_HISTORY),
-            sig[D.dealer_id].isin(urgent) | (score < settings.at_risk_score),
+            sig[D.dealer_id].isin(urgent) | (scores["health_score"] < settings.at_risk_score),
         ],
         ["lost", "new", "dormant", "at_risk"],
         "active",
@@ -113,16 +120,14 @@ def dealer_health(
     out = pd.DataFrame(
         {
             "month": month,
-            "dealer_id": sig[D.dealer_id],
             "dealer_name": sig.get(D.dealer_name, ""),
             "region": sig[D.region],
             "tier": sig.get(D.tier, pd.Series(pd.NA, index=sig.index)),
             "sales_manager_id": sig.get(D.sales_manager_id, pd.Series(pd.NA, index=sig.index)),
             "status": status,
-            "health_score": score,
         }
     )
-    out = pd.concat([out, comp.round(3)], axis=1)
+    out = pd.concat([out, scores], axis=1)
     out["health_change"], out["why_changed"] = _changes(out, previous)
     return out[HEALTH_COLUMNS].sort_values("dealer_id").reset_index(drop=True)
 
@@ -138,13 +143,13 @@ def _changes(now: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.Serie
     moves = np.column_stack([100 * w * (now[k] - prev[k]).to_numpy(dtype=float) for k, w in WEIGHTS.items()])
     moves = np.nan_to_num(moves)
     order = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :2]
-    why = pd.Series("", index=now.index)
+    why = np.full(len(now), "", dtype=object)
     for rank in range(2):  # the two components that moved most, if they moved 2 points or more
         pick = moves[np.arange(len(moves)), order[:, rank]]
-        shown = np.abs(pick) >= 2
-        text = pd.Series(names[order[:, rank]], index=now.index) + " " + pd.Series(pick, index=now.index).map("{:+.0f}".format)
-        sep = np.where(why != "", ", ", "")
-        why = why.where(~shown, why + sep + text)
+        shown = np.flatnonzero(np.abs(pick) >= 2)  # only these are put in words (a minority)
+        words = (f"{name} {move:+.0f}" for name, move in zip(names[order[shown, rank]], pick[shown]))
+        why[shown] = [f"{said}, {more}" if said else more for said, more in zip(why[shown], words)]
+    why = pd.Series(why, index=now.index, dtype=str)
     why = why.where(prev["health_score"].notna(), "new this month")
     why = why.where(now["status"] != "lost", "left the network")
     return change, why
