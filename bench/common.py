@@ -8,6 +8,7 @@ the machine spreads over all of them; ratios compare medians taken in the same r
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -46,6 +47,15 @@ def cpu_seconds() -> float:
     shared with other work it grows far less than the wall time does."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """The command line of a benchmark whose variants run in child processes: ``--repeats`` (rounds
+    measured) and the hidden ``--child NAME`` (one variant, in the child); add the script's own."""
+    out = argparse.ArgumentParser(description=doc.splitlines()[0])
+    out.add_argument("--repeats", type=int, default=3)
+    out.add_argument("--child", help=argparse.SUPPRESS)
+    return out
 
 
 def child_result(payload: dict) -> None:

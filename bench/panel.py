@@ -30,7 +30,6 @@ stdout and ``bench/out/panel.json``.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 import time
@@ -151,11 +150,9 @@ def child(name: str) -> None:
 
 def main() -> None:
     global MEMORY_LIMIT  # a child takes the parent's --memory-limit
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = common.parser(__doc__)
     parser.add_argument("--only", help="comma-separated variants (duckdb_bare and pandas_csv are always run)")
     parser.add_argument("--memory-limit", default=MEMORY_LIMIT, help="DuckDB memory_limit of the write_panel variants")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         MEMORY_LIMIT = args.memory_limit

@@ -21,7 +21,6 @@ kernel (``RUSAGE_CHILDREN``). Results: a Markdown table on stdout and ``bench/ou
 
 from __future__ import annotations
 
-import argparse
 import resource
 import shutil
 import sys
@@ -95,10 +94,8 @@ def child(name: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = common.parser(__doc__)
     parser.add_argument("--run", action="store_true", help="also the whole monthly run")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         return child(args.child)

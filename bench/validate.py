@@ -12,7 +12,6 @@ Results: printed as a Markdown table and saved to ``bench/out/validate.json``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -45,9 +44,7 @@ def child(name: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser = common.parser(__doc__)
     args = parser.parse_args()
     if args.child:
         return child(args.child)
