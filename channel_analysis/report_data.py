@@ -338,12 +338,28 @@ def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Times
     return frame[[c for c in columns if c in frame]]
 
 
+READ_LOG = "CHANNEL_ANALYSIS_READ_LOG"  # a file: every read of a prepared table appends a line to it
+
+
+def _log_read(path: Path, columns: list[str] | None, since: pd.Timestamp | None, where: Where | None) -> None:
+    """With :data:`READ_LOG` set, one JSON line per read of a prepared table, from whichever process
+    (the run or a report's kernel) reads it: what a run reads, to diagnose its memory (and test it)."""
+    log = os.environ.get(READ_LOG)
+    if log:
+        line = {"table": path.stem, "columns": columns, "since": None if since is None else str(since),
+                "where": where, "pid": os.getpid()}  # fmt: skip
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line, default=str) + "\n")
+
+
 def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[str] | None = None,
                     since: pd.Timestamp | None = None, where: Where | None = None) -> pd.DataFrame:  # fmt: skip
     """A table file of a prepared folder → its frame as validation gave it, rows dated before
     ``cutoff`` (and on or after ``since``, and matching one of ``where``'s alternatives);
     only ``columns`` (those it has) when given."""
     import pyarrow.parquet as pq
+
+    _log_read(path, columns, since, where)
 
     from channel_analysis.io import arrow_to_pandas
     from channel_analysis.validate_stream import read_accepted, row_filters

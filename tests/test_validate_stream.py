@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import channel_analysis.validate_stream as stream
 from channel_analysis.errors import SourceError
 from channel_analysis.io import parquet_tables, read_source
+from channel_analysis.report_data import READ_LOG
 from channel_analysis.validate import data_quality, validate_source
 from channel_analysis.validate_stream import validate_parquet
 from mini_source import BASE
@@ -247,9 +248,17 @@ def test_a_run_of_a_large_parquet_source_publishes_what_the_in_memory_run_publis
     status, _, err = cli("run", *args, "--out", str(tmp_path / "whole"))
     assert status == 0, err
     called = _slice_large_sources(monkeypatch, above=1000, batch_rows=4000)
+    reads = tmp_path / "reads.jsonl"
+    monkeypatch.setenv(READ_LOG, str(reads))  # every process of the run notes what it reads
     status, _, err = cli("run", *args, "--out", str(tmp_path / "large"))
     assert status == 0, err
     assert called, "the source was not validated a slice at a time"
+    # the deck and the reports read parts of the orders and interactions, never either whole
+    read = [json.loads(line) for line in reads.read_text(encoding="utf-8").splitlines()]
+    assert len({r["pid"] for r in read}) >= 3, "the reports' kernels noted no reads"
+    assert {"orders", "interactions"} <= {r["table"] for r in read}
+    whole_reads = [r for r in read if r["table"] in ("orders", "interactions") and r["columns"] is None]
+    assert whole_reads == [], whole_reads
     whole, large = tmp_path / "whole" / "2024-12", tmp_path / "large" / "2024-12"
     for name in ("kpis.csv", "alerts.csv", "dealer_health.csv", "data_quality.csv"):
         assert (whole / name).read_bytes() == (large / name).read_bytes(), name
