@@ -454,7 +454,6 @@ def _panel_frame(data: pa.Table) -> pd.DataFrame:
     from channel_analysis.io import arrow_to_pandas
 
     panel = arrow_to_pandas(data)  # one block per column: 0.3 s instead of 2.4 s for 7.5 million rows
-    del data
     types = {
         **dict.fromkeys((P.dealer_id, P.region, P.tier, P.sales_manager_id), "str"),
         P.in_network: bool,

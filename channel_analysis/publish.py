@@ -109,11 +109,16 @@ def month_dir(out: Path, month: str) -> Path:
     return out / month
 
 
-def staging_dir(out: Path, month: str) -> Path:
-    path = out / STAGING / f"{month}-{os.getpid()}"
+def _empty_dir(path: Path) -> Path:
+    """``path`` as a new, empty folder (whatever an earlier process with this pid left there is removed)."""
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
+    return path
+
+
+def staging_dir(out: Path, month: str) -> Path:
+    path = _empty_dir(out / STAGING / f"{month}-{os.getpid()}")
     checkpoint("publish:staging")
     return path
 
@@ -125,10 +130,7 @@ def scratch_dir(out: Path, month: str):
     folder: a killed run's gigabytes there would stay until a reboot, while here the next run of
     the month removes them (:func:`recover`), and files moved from it into the staging folder stay
     on one file system."""
-    path = out / STAGING / f"{month}-{os.getpid()}-scratch"
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
+    path = _empty_dir(out / STAGING / f"{month}-{os.getpid()}-scratch")
     try:
         yield path
     finally:
