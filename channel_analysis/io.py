@@ -26,10 +26,11 @@ import sqlite3
 import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -50,6 +51,7 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _DUCKDB_MAGIC = b"DUCK"  # at bytes 8..12 of a DuckDB file
 _CHUNK = 1 << 24  # bytes read at a time when checking a file's encoding
 _BATCH = 100_000  # rows per Arrow batch when reading row by row
+T = TypeVar("T")
 # Size guards: past these a file is refused with a message instead of eating memory or time.
 _MAX_LINE = 1 << 24  # bytes in one line of a CSV file (Python's csv reader holds a whole line)
 _MAX_COLUMNS = 16_384  # columns of a table: Excel's own limit
@@ -911,11 +913,8 @@ class Snapshot:
 
     def read_whole(self, table: str) -> RawTable:
         """The table read whole, as :func:`read_source` reads it; SourceError when it cannot be."""
-        try:
-            found = _read_table(self.conn, self.names[table], table, self.location, self.secrets,
-                                view=self.names[table] in self.views)  # fmt: skip
-        except _Lost as lost:
-            raise SourceError([str(lost)]) from None
+        found = _read_table(self.conn, self.names[table], table, self.location, self.secrets,
+                            view=self.names[table] in self.views)  # fmt: skip
         if isinstance(found, _Unreadable):
             raise SourceError([str(found)])
         return found
@@ -940,21 +939,40 @@ class Snapshot:
         try:
             return [tuple(r) for r in self.conn.execute(sa.text(sql), params)]
         except sa.exc.SQLAlchemyError as exc:
-            raise SourceError([f"cannot read {self.location}: {_reason(exc, self.secrets)}"]) from None
+            raise self._failed(f"cannot read {self.location}", exc) from None
+
+    def _failed(self, what: str, exc: sa.exc.SQLAlchemyError) -> Exception:
+        """The error to raise for ``exc``: :class:`_Lost` when the connection broke (the work is
+        tried again, see :func:`in_postgres_snapshot`), else SourceError."""
+        reason = _reason(exc, self.secrets)
+        if _lost(exc):
+            return _Lost(what, f"the connection was lost part-way ({reason}); "
+                               "check that the server is up and the network stable, then run again", True)  # fmt: skip
+        return SourceError([f"{what}: {reason}"])
 
     def read_rows(self, table: str, sql: str, **params) -> RawTable:
         """The rows of ``sql``, whose first column is their ``source_row``, as a RawTable of ``table``."""
         try:
             result = self.conn.execute(sa.text(sql), params, execution_options={"yield_per": _BATCH})
             columns = list(result.keys())
-            data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+            data = _concat([_rows_to_arrow(columns, part) for part in result.partitions(_BATCH)], columns)
         except sa.exc.SQLAlchemyError as exc:
-            raise SourceError([f"{self.origin(table)} cannot be read from {self.location}: "
-                               f"{_reason(exc, self.secrets)}"]) from None  # fmt: skip
+            raise self._failed(f"{self.origin(table)} cannot be read from {self.location}", exc) from None
         rows = data.column(0).to_numpy() if len(data) else np.empty(0, dtype=np.int64)
         raw = _from_arrow(data.drop_columns([columns[0]]), table, self.origin(table))
         raw.frame.index = pd.Index(rows.astype(np.int64), name="source_row")
         return raw
+
+    def stream(self, table: str, sql: str, **params) -> Iterator[pa.Table]:
+        """The rows of ``sql`` (named ``:params``) a batch at a time, as Arrow tables; SourceError
+        naming ``table``, the source and the reason."""
+        try:
+            result = self.conn.execute(sa.text(sql), params, execution_options={"yield_per": _BATCH})
+            columns = list(result.keys())
+            for part in result.partitions(_BATCH):
+                yield _rows_to_arrow(columns, part)
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failed(f"{self.origin(table)} cannot be read from {self.location}", exc) from None
 
     def check_memory(self, table: str, rows: int, columns: int) -> None:
         try:
@@ -963,28 +981,33 @@ class Snapshot:
             raise SourceError([str(exc)]) from None
 
 
-@contextmanager
-def postgres_snapshot(spec: str, *, tables: Iterable[str] | None = None) -> Iterator[Snapshot]:
-    """A :class:`Snapshot` of the PostgreSQL database at URL ``spec`` (the password from the
-    environment), closed on exit; SourceError when it cannot be reached."""
+def in_postgres_snapshot(spec: str, work: Callable[[Snapshot], T], *, tables: Iterable[str] | None = None) -> T:
+    """``work(snapshot)`` on a :class:`Snapshot` of the PostgreSQL database at URL ``spec`` (the
+    password from the environment), closed after it. When the server cannot be reached, or the
+    connection is lost part-way, the whole work is tried again on a new snapshot, as a whole read
+    is (what a failed try did must be redone by the next: ``work`` starts afresh); SourceError when
+    it cannot be done."""
     engine, location, secrets, hint = _url_engine(_parse_url(spec))
-    try:
-        try:  # a server starting up or out of reach: tried again
-            conn, names, views = _tried(_DB_ATTEMPTS, engine, lambda: _connect(engine, location, secrets, hint))
-        except _Unreadable as exc:
-            raise SourceError([str(exc)]) from None
+
+    def attempt() -> T:
+        conn, names, views = _connect(engine, location, secrets, hint)
         with conn:
             wanted = _wanted(tables)
             chosen = _choose(_database_listing(location, names, wanted, None), wanted)
             given = {n.strip().lower(): n for n in names}
-            yield Snapshot(
+            return work(Snapshot(
                 location=location,
                 conn=conn,
                 names={t: given[t] for t, e in chosen.items() if isinstance(e, _Entry)},
                 views=views,
                 problems=[e for e in chosen.values() if isinstance(e, str)],
                 secrets=secrets,
-            )
+            ))  # fmt: skip
+
+    try:
+        return _tried(_DB_ATTEMPTS, engine, attempt)
+    except _Unreadable as exc:
+        raise SourceError([str(exc)]) from None
     finally:
         engine.dispose()
 
@@ -1008,7 +1031,7 @@ def _read_table(
             sa.text(_whole_table(conn.dialect.name, quoted, view)), execution_options={"yield_per": _BATCH}
         )
         columns = list(result.keys())
-        data = _concat([_rows_to_arrow(columns, part) for part in result.partitions()], columns)
+        data = _concat([_rows_to_arrow(columns, part) for part in result.partitions(_BATCH)], columns)
     except sa.exc.SQLAlchemyError as exc:
         reason = _reason(exc, secrets)
         if _lost(exc):

@@ -423,14 +423,16 @@ def run_month(
 ) -> Path:
     """Run month ``month`` on source ``data`` and publish ``out/month``; returns that folder.
 
-    Order: read and validate (an unusable source stops here, exit status 2), the
-    month's tables, the report notebooks, the landing page and manifest; then the
+    Order: read and validate (an unusable source stops here, exit status 2; a large Parquet
+    source is validated a slice at a time and a PostgreSQL one inside the server, their accepted
+    rows going to files the figures are computed from), the month's tables, the report notebooks, the landing page and manifest; then the
     staging folder is published in one rename. Any failure keeps the last good
     publication and moves the staging folder to ``out/.failed/``.
     """
-    from channel_analysis.io import read_source
+    from channel_analysis.io import postgres_url, read_source
     from channel_analysis.report_data import write_prepared_source
     from channel_analysis.validate import validate_source, write_quality
+    from channel_analysis.validate_sql import validate_postgres
     from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     progress = progress or (lambda step: None)
@@ -442,25 +444,30 @@ def run_month(
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     with publish.month_lock(out, m.label), publish.scratch_dir(out, m.label) as scratch:
         # the lock also repairs what a killed run left
-        large = large_parquet(data)
-        if large is None:
+        in_files = True  # the accepted rows go to files and the figures are computed from them
+        if postgres_url(data):  # judged inside the server, the accepted rows streamed to files
+            progress("validating")
+            validated = validate_postgres(data, strict=strict, accepted_to=scratch / "accepted")
+            location = validated.location
+        elif (large := large_parquet(data)) is not None:  # tens of millions of rows: a slice at a time
+            progress("validating")
+            location = large[0]
+            validated = validate_parquet(*large, scratch, strict=strict)
+        else:
+            in_files = False
             progress("reading the source")
             source = read_source(data)
             location = source.location
             progress("validating")
             validated = validate_source(source, strict=strict)
             del source
-        else:  # tens of millions of rows: a slice at a time, the figures computed from files
-            progress("validating")
-            location = large[0]
-            validated = validate_parquet(*large, scratch, strict=strict)
         staging = publish.staging_dir(out, m.label)
         work = staging.with_name(staging.name + "-work")
         try:
             quality = write_quality(validated, staging, month_end=m.end)
             progress("figures of the month")
             settings = settings or Settings()
-            if large is None:
+            if not in_files:
                 figures = report_figures(validated.tables, m, settings=settings)
                 tables = validated.tables
             else:
@@ -469,7 +476,7 @@ def run_month(
                 tables = validated.accepted
             write_month_tables(figures.now, staging)
             prepared = write_prepared_source(tables, work / "source", quality=quality, figures=figures)
-            if large is not None:  # the deck reads the tables it shows from the prepared files
+            if in_files:  # the deck reads the tables it shows from the prepared files
                 from channel_analysis.report_data import load_source
 
                 tables = load_source(prepared).tables

@@ -19,7 +19,9 @@ interactions, service requests, expenses, prospects, event attendance) is judged
    first row wins" sees them all). The clean rows are accepted without leaving the server.
 
 Rows read, accepted and quarantined, the quarantined rows as read and every reason are those of
-``validate_source`` on the same source. A table this cannot judge in SQL (a view, which has no row
+``validate_source`` on the same source. A monthly run, whose reports need the accepted rows
+themselves, asks for them in files (``accepted_to``): they are streamed from the same snapshot, a
+batch at a time, into Parquet files as ``validate_stream.validate_parquet`` writes them. A table this cannot judge in SQL (a view, which has no row
 order; a column of a type the rules do not cover, such as ``timestamp with time zone`` or ``json``)
 is read whole instead.
 """
@@ -29,16 +31,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from channel_analysis import schema
 from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
 from channel_analysis.errors import SourceError
-from channel_analysis.io import RawTable, Snapshot, postgres_snapshot
+from channel_analysis.io import RawTable, Snapshot, in_postgres_snapshot
 from channel_analysis.validate import (
     FALSE_WORDS,
+    SOURCE_ROW,
     MAX_INTEGER,
     TRUE_WORDS,
     YEARS,
@@ -118,6 +124,7 @@ class DatabaseSource(Counted):
     quarantine: dict[str, pd.DataFrame]
     rows_read: dict[str, int]
     judged_in_database: dict[str, str]  # table → how (its catalog name)
+    accepted: dict[str, Path] = field(default_factory=dict)  # table → its accepted rows' file, when asked for
     read_whole: dict[str, str] = field(default_factory=dict)  # table → why it was read whole
     origins: dict[str, str] = field(default_factory=dict)
     encodings: dict[str, str | None] = field(default_factory=dict)
@@ -181,39 +188,110 @@ def _temporary(con, name: str, accepted: pd.DataFrame) -> ir.Table:
     return contract_tables({name: table})[name]
 
 
-def validate_postgres(spec: str, *, strict: bool = False) -> DatabaseSource:
+def validate_postgres(spec: str, *, strict: bool = False, accepted_to: Path | None = None) -> DatabaseSource:
     """The PostgreSQL database at URL ``spec`` → counts, quarantine and the small tables, as
-    ``validate_source(read_source(spec))`` gives them; SourceError when the source is unusable."""
-    with postgres_snapshot(spec) as db:
-        if db.problems:
-            raise SourceError(db.problems)
-        columns = {t: db.columns(t) for t in db.names}
-        problems = table_problems(db.location, {t: (db.origin(t), list(c)) for t, c in columns.items()})
-        if problems:
-            raise SourceError(problems)
-        out = DatabaseSource(db.location, {}, {}, {}, {}, origins={t: db.origin(t) for t in db.names})
-        quarantined_keys: dict[str, set] = {}
-        for name in schema.TABLES:
-            if name not in db.names:
-                continue
-            plan = None
-            if name not in REFERENCED:
-                try:
-                    plan = _Plan(name, db, columns[name], out.tables)
-                except _NotJudged as why:
-                    out.read_whole[name] = str(why)
-            if plan is None:
-                raw = db.read_whole(name)
-                good, bad = validate_table(name, raw, out.tables, quarantined_keys)
-                out.tables[name], out.rows_read[name] = good, len(raw.frame)
-            else:
-                good, bad = _judge(plan, out, quarantined_keys)
-            out.quarantine[name] = bad
-            out.encodings[name] = None
-            quarantined_keys[name] = keys_only_quarantined(name, good, bad)
+    ``validate_source(read_source(spec))`` gives them; SourceError when the source is unusable.
+
+    ``accepted_to``: a folder to write every table's accepted rows to, as
+    ``validate_stream.validate_parquet`` writes them (``accepted`` names the files). All of it
+    happens in one snapshot; a connection lost part-way starts it again on a new one."""
+    return in_postgres_snapshot(spec, lambda db: _validated(db, strict, accepted_to))
+
+
+def _validated(db: Snapshot, strict: bool, accepted_to: Path | None) -> DatabaseSource:
+    if db.problems:
+        raise SourceError(db.problems)
+    columns = {t: db.columns(t) for t in db.names}
+    problems = table_problems(db.location, {t: (db.origin(t), list(c)) for t, c in columns.items()})
+    if problems:
+        raise SourceError(problems)
+    out = DatabaseSource(db.location, {}, {}, {}, {}, origins={t: db.origin(t) for t in db.names})
+    quarantined_keys: dict[str, set] = {}
+    plans: dict[str, _Plan] = {}
+    for name in schema.TABLES:
+        if name not in db.names:
+            continue
+        plan = None
+        if name not in REFERENCED:
+            try:
+                plan = _Plan(name, db, columns[name], out.tables)
+            except _NotJudged as why:
+                out.read_whole[name] = str(why)
+        if plan is None:
+            raw = db.read_whole(name)
+            good, bad = validate_table(name, raw, out.tables, quarantined_keys)
+            out.tables[name], out.rows_read[name] = good, len(raw.frame)
+        else:
+            good, bad = _judge(plan, out, quarantined_keys)
+            plans[name] = plan
+        out.quarantine[name] = bad
+        out.encodings[name] = None
+        quarantined_keys[name] = keys_only_quarantined(name, good, bad)
     if strict:
         refuse_quarantine(out.quarantine)
+    if accepted_to is not None:  # in the same snapshot: the rows judged are the rows written
+        Path(accepted_to).mkdir(parents=True, exist_ok=True)
+        for name in out.rows_read:
+            path = Path(accepted_to) / f"{name}.parquet"
+            if name in plans:
+                _stream_accepted(plans[name], out, path)
+            else:
+                _write_frame(out.tables[name], path)
+            out.accepted[name] = path
     return out
+
+
+def _stream_accepted(plan: _Plan, out: DatabaseSource, path: Path) -> None:
+    """The accepted rows of a table judged in the database → ``path``, in source_row order: its
+    clean rows, typed by the SQL that judged them, streamed a batch at a time, with the few fetched
+    rows that were accepted put back in their places."""
+    from channel_analysis.validate_stream import typed_schema
+
+    name, db = plan.name, plan.db
+    fetched = out._fetched_accepted[name]
+    target = typed_schema(name, list(fetched.columns))
+    columns = [f.name for f in target][1:]
+    kinds = schema.columns_of(name)
+    # numbers and whole numbers leave the server as float8 and bigint (a numeric would come as a
+    # Decimal); float8 of a numeric is its text read by strtod, as Python's float() reads it
+    cast = {schema.NUMBER: "double precision", schema.INTEGER: "bigint"}
+    values = ", ".join(
+        f'CAST({plan.typed[c]} AS {cast[kinds[c].metadata["kind"]]}) AS "{c}"' if kinds[c].metadata["kind"] in cast
+        else f'{plan.typed[c]} AS "{c}"'
+        for c in columns
+    )  # fmt: skip
+    places = out._suspect_places[name]
+    outside = " WHERE place <> ALL(CAST(:places AS tid[]))" if places else ""
+    chosen = ", ".join(f'"{c}"' for c in columns)  # contract names: lower case letters and _
+    sql = (
+        f"WITH numbered AS (SELECT row_number() OVER (ORDER BY t.ctid) AS {SOURCE_ROW}, t.ctid AS place, {values} "
+        f"FROM {db.quoted(name)} t) SELECT {SOURCE_ROW}, {chosen} FROM numbered{outside} ORDER BY {SOURCE_ROW}"
+    )
+    extra = pa.Table.from_pandas(fetched[columns].reset_index(names=SOURCE_ROW), schema=target, preserve_index=False)
+    extra_rows = extra.column(SOURCE_ROW).to_numpy()
+    with pq.ParquetWriter(path, target) as writer:
+        written = 0  # fetched rows written so far (they are in source_row order)
+        for batch in db.stream(name, sql, places=places):
+            batch = pa.Table.from_arrays(
+                [column.cast(field.type) for column, field in zip(batch.columns, target)], schema=target
+            )  # fmt: skip
+            last = batch.column(SOURCE_ROW)[-1].as_py() if len(batch) else None
+            upto = len(extra_rows) if last is None else int(np.searchsorted(extra_rows, last, side="right"))
+            if upto > written:
+                batch = pa.concat_tables([batch, extra.slice(written, upto - written)]).sort_by(SOURCE_ROW)
+                written = upto
+            writer.write_table(batch)
+        if written < len(extra_rows):
+            writer.write_table(extra.slice(written))
+
+
+def _write_frame(accepted: pd.DataFrame, path: Path) -> None:
+    """A table's accepted rows (typed frame, index source_row) → ``path`` as validate_parquet writes them."""
+    from channel_analysis.validate_stream import typed_schema
+
+    target = typed_schema(Path(path).stem, list(accepted.columns))
+    frame = accepted[[f.name for f in target][1:]].reset_index(names=SOURCE_ROW)
+    pq.write_table(pa.Table.from_pandas(frame, schema=target, preserve_index=False), path)
 
 
 def _judge(plan: _Plan, out: DatabaseSource, quarantined_keys: dict[str, set]) -> tuple[pd.DataFrame, pd.DataFrame]:

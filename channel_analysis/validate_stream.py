@@ -180,7 +180,9 @@ def read_accepted(
 # --------------------------------------------------------------------------- 1. rows alone
 
 
-def _typed_schema(name: str, present: list[str]) -> pa.Schema:
+def typed_schema(name: str, present: list[str]) -> pa.Schema:
+    """The Arrow schema of table ``name``'s accepted file: source_row, then the contract's columns
+    among ``present``, in contract order, typed."""
     contract = schema.columns_of(name)
     fields = [pa.field(SOURCE_ROW, pa.int64())]
     fields += [pa.field(c, _ARROW[col.metadata["kind"]]) for c, col in contract.items() if c in present]
@@ -192,7 +194,7 @@ def _row_pass(
 ) -> tuple[int, list[pd.DataFrame], pd.Series]:
     """→ (rows read, the bad rows' raw values (frames), their reasons so far (source_row → text)),
     the typed rows written to ``typed_file``."""
-    target = _typed_schema(name, present)
+    target = typed_schema(name, present)
     contract = [f.name for f in target][1:]
     rows, bad_raw, reasons = 0, [], []
     with pq.ParquetWriter(typed_file, target) as writer:

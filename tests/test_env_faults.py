@@ -317,3 +317,35 @@ def test_a_connection_dropped_once_part_way_is_read_again_whole(pg_faults, pg_pa
     assert set(orders["order_id"]) == {f"O{i}" for i in range(1, ORDERS + 1)}
     assert list(orders.index) == list(range(1, ORDERS + 1))
     assert len(tables["dealers"].frame) == 3
+
+
+@pytest.mark.postgres
+def test_a_connection_dropped_once_while_the_accepted_rows_stream_starts_the_validation_again(
+    pg_faults, pg_password, monkeypatch, tmp_path
+):
+    """A run judges a PostgreSQL source in the server and streams its accepted rows to files in the
+    same snapshot: a cut part-way starts all of it again on a new connection, and the files hold
+    every accepted row once."""
+    from channel_analysis.validate_sql import validate_postgres
+    from channel_analysis.validate_stream import read_accepted
+
+    port = int(pg_faults.rsplit(":", 1)[1].split("/")[0])
+    monkeypatch.setattr(io, "_BATCH", 500)  # rows arrive in batches: some are written when the line dies
+    whole = CuttingProxy(port, None)
+    try:
+        validate_postgres(through(pg_faults, whole), accepted_to=tmp_path / "whole")
+    finally:
+        whole.close()
+    cut_at = whole.received[0] * 2 // 3  # inside the orders' stream, the bulk of the bytes
+    proxy = CuttingProxy(port, cut_after=cut_at, cuts=1)
+    try:
+        validated = validate_postgres(through(pg_faults, proxy), accepted_to=tmp_path / "cut")
+    finally:
+        proxy.close()
+
+    assert proxy.connections == 2 and proxy.received[0] == cut_at
+    assert validated.rows_read == {"dealers": 3, "orders": ORDERS}
+    orders = read_accepted(validated.accepted["orders"])
+    assert orders.index.tolist() == list(range(1, ORDERS + 1))
+    assert set(orders["order_id"]) == {f"O{i}" for i in range(1, ORDERS + 1)}
+    assert orders.equals(read_accepted(tmp_path / "whole" / "orders.parquet"))

@@ -19,6 +19,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from channel_analysis import publish
 from channel_analysis.cli import main
 from channel_analysis.early_warning import ALERT_COLUMNS
+from channel_analysis.monthly import LANDING, REPORTS
 from channel_analysis.synthetic import write_demo_data
 from stand_ins import use_stand_ins
 
@@ -239,3 +240,62 @@ def test_only_the_newest_failed_runs_of_a_month_are_kept(tmp_path):
     # the newest five of 2025-12: this one and the four latest before it; other months untouched
     assert sorted(p.name for p in failed.iterdir()) == ["2025-11-20251201T060000-99", *earlier[2:], kept.name]
     assert (kept / "kpis.csv").read_text() == "x\n"
+
+
+DIGESTS = (  # a stand-in report: what the prepared source holds, table by table, as numbers to compare
+    "import pandas as pd\n"
+    "from channel_analysis.report_data import load_source\n"
+    "tables = load_source(data).tables\n"
+    "for name in sorted(tables):\n"
+    "    frame = tables[name]\n"
+    "    print(name, len(frame), dict(frame.dtypes.astype(str)), int(pd.util.hash_pandas_object(frame).sum()))"
+)
+
+
+def _printed(folder: Path, name: str) -> str:
+    cells = nbformat.read(folder / "notebooks" / f"{name}.ipynb", as_version=4).cells
+    return "".join(o.get("text", "") for c in cells if c.cell_type == "code" for o in c.outputs)
+
+
+@pytest.mark.postgres
+def test_a_run_of_a_postgresql_source_publishes_what_a_run_of_its_files_publishes(
+    pg_server, pg_world, world, notebooks, tmp_path, monkeypatch
+):
+    """Judged inside the server, the accepted rows streamed to files a batch at a time: the same
+    tables, the same data quality and the same prepared tables for the reports as a run of the files."""
+    from channel_analysis import io
+
+    for name in (*REPORTS, LANDING):
+        stand_in(notebooks, name, DIGESTS)
+    assert run(world, tmp_path / "files") == 0
+    monkeypatch.setenv("PGPASSWORD", pg_server.password)
+    monkeypatch.setattr(io, "read_source", lambda *a, **k: pytest.fail("the run read the database whole"))
+    read_whole, batches = [], {}
+    whole, stream = io.Snapshot.read_whole, io.Snapshot.stream
+
+    def noted_whole(self, table):
+        read_whole.append(table)
+        return whole(self, table)
+
+    def noted_stream(self, table, sql, **params):
+        for batch in stream(self, table, sql, **params):
+            batches.setdefault(table, []).append(len(batch))
+            yield batch
+
+    monkeypatch.setattr(io.Snapshot, "read_whole", noted_whole)
+    monkeypatch.setattr(io.Snapshot, "stream", noted_stream)
+    monkeypatch.setattr(io, "_BATCH", 500)
+    assert main(["run", "--data", pg_world, "--month", "2025-12", "--out", str(tmp_path / "db")]) == 0
+
+    from channel_analysis.validate_sql import REFERENCED
+
+    assert sorted(read_whole) == sorted(REFERENCED)  # only the tables others refer to, as in validation
+    assert max(batches["orders"]) == 500 and len(batches["orders"]) > 10  # the orders came a batch at a time
+    files, db = tmp_path / "files" / "2025-12", tmp_path / "db" / "2025-12"
+    for name in ("kpis.csv", "alerts.csv", "dealer_health.csv", "data_quality.csv"):
+        assert (files / name).read_bytes() == (db / name).read_bytes(), name
+    manifest = lambda d: json.loads((d / "manifest.json").read_text(encoding="utf-8"))  # noqa: E731
+    assert manifest(db)["row_counts"] == manifest(files)["row_counts"]
+    printed = _printed(files, "index")
+    assert sorted(line.split()[0] for line in printed.splitlines()[:-1]) == sorted(manifest(files)["row_counts"])
+    assert _printed(db, "index") == printed

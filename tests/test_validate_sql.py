@@ -10,6 +10,10 @@ sources with every column as text.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+from unittest import mock
+
 import pandas as pd
 import psycopg
 import pyarrow as pa
@@ -17,11 +21,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from channel_analysis import schema
+from channel_analysis import io, schema
 from channel_analysis.errors import SourceError
 from channel_analysis.io import PASSWORD_ENV, read_source
 from channel_analysis.validate import data_quality, validate_source
 from channel_analysis.validate_sql import REFERENCED, validate_postgres
+from channel_analysis.validate_stream import read_accepted
 from test_pushdown import fact_reads, read_under_aggregation
 from test_source_properties import cli
 from test_validate_properties import damaged_sources
@@ -68,8 +73,18 @@ def load(pg_server, tables: dict[str, pa.Table], *, types: dict[str, dict[str, s
 
 
 def assert_same(url: str) -> None:
+    """Judged in the server as a whole read judges it; and the accepted rows streamed to files (in
+    batches of a few rows, so that the rows fetched to be judged fall inside batches) are the
+    whole read's accepted rows, values, types and source rows."""
     whole = validate_source(read_source(url))
-    pushed = validate_postgres(url)
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(io, "_BATCH", 3):
+        pushed = validate_postgres(url, accepted_to=Path(folder))
+        assert set(pushed.accepted) == set(whole.tables)
+        for name, path in pushed.accepted.items():
+            streamed = read_accepted(path)
+            expected = whole.tables[name][list(streamed.columns)]
+            pd.testing.assert_frame_equal(streamed, expected, obj=f"streamed accepted {name}")
+            assert list(streamed.columns) == [c for c in schema.columns_of(name) if c in whole.tables[name]]
     pd.testing.assert_frame_equal(data_quality(whole), data_quality(pushed))
     month_end = pd.Timestamp("2024-06-30")
     pd.testing.assert_frame_equal(data_quality(whole, month_end=month_end), data_quality(pushed, month_end=month_end))
