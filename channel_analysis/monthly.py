@@ -244,16 +244,19 @@ class ReportFigures:
 
     @cached_property
     def panel(self) -> pd.DataFrame:
-        from channel_analysis.panel import read_panel
-
-        return self.panel_data if isinstance(self.panel_data, pd.DataFrame) else read_panel(self.panel_data)
+        return self.panel_data if isinstance(self.panel_data, pd.DataFrame) else self._read_panel(None)
 
     def panel_part(self, columns: list[str]) -> pd.DataFrame:
         """Only ``columns`` of :attr:`panel`, read alone from its file when the whole was not read."""
-        from channel_analysis.panel import read_panel
-
         if isinstance(self.panel_data, pd.DataFrame) or "panel" in self.__dict__:
             return self.panel[columns]
+        return self._read_panel(columns)
+
+    def _read_panel(self, columns: list[str] | None) -> pd.DataFrame:
+        from channel_analysis.panel import read_panel
+        from channel_analysis.report_data import log_read
+
+        log_read("panel", columns)
         return read_panel(self.panel_data, columns=columns)
 
     def forget_panel(self) -> None:

@@ -341,12 +341,13 @@ def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Times
 READ_LOG = "CHANNEL_ANALYSIS_READ_LOG"  # a file: every read of a prepared table appends a line to it
 
 
-def _log_read(path: Path, columns: list[str] | None, since: pd.Timestamp | None, where: Where | None) -> None:
-    """With :data:`READ_LOG` set, one JSON line per read of a prepared table, from whichever process
-    (the run or a report's kernel) reads it: what a run reads, to diagnose its memory (and test it)."""
+def log_read(table: str, columns: list[str] | None, since: pd.Timestamp | None = None, where: Where | None = None) -> None:
+    """With :data:`READ_LOG` set, one JSON line per read of a prepared table or of the panel's file,
+    from whichever process (the run or a report's kernel) reads it: what a run reads, to diagnose
+    its memory (and test it)."""
     log = os.environ.get(READ_LOG)
     if log:
-        line = {"table": path.stem, "columns": columns, "since": None if since is None else str(since),
+        line = {"table": table, "columns": columns, "since": None if since is None else str(since),
                 "where": where, "pid": os.getpid()}  # fmt: skip
         with open(log, "a", encoding="utf-8") as f:
             f.write(json.dumps(line, default=str) + "\n")
@@ -359,7 +360,7 @@ def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[st
     only ``columns`` (those it has) when given."""
     import pyarrow.parquet as pq
 
-    _log_read(path, columns, since, where)
+    log_read(path.stem, columns, since, where)
 
     from channel_analysis.io import arrow_to_pandas
     from channel_analysis.validate_stream import read_accepted, row_filters
@@ -673,6 +674,15 @@ class MonthData:
         return self.panel[columns]
 
     @cached_property
+    def order_panel(self) -> pd.DataFrame:
+        """The panel's columns that the order control charts (:func:`alert_series`) and the churn
+        table read, read once: the dealer-health report draws a chart for each of several dealers."""
+        from channel_analysis.early_warning.series import PANEL_COLUMNS as SERIES
+        from channel_analysis.metrics.cohorts import PANEL_COLUMNS as COHORTS
+
+        return self.panel_part(list(dict.fromkeys([*SERIES, *COHORTS])))
+
+    @cached_property
     def _figures(self) -> dict[str, MonthFigures]:
         if self.figures is not None:
             return self.figures.figures
@@ -973,7 +983,8 @@ def alert_series(md: MonthData, dealer_id: str, *, months: int = 24) -> pd.DataF
     reference_end = None
     stopped = md.alerts[(md.alerts["dealer_id"] == dealer_id) & (md.alerts["alert"] == "purchase_stop")]
     if len(stopped):  # judge the silence against the year before it, not against itself
-        rows = md.panel[(md.panel[schema.Panel.dealer_id] == dealer_id) & (md.panel[schema.Panel.order_count] > 0)]
+        panel = md.order_panel
+        rows = panel[(panel[schema.Panel.dealer_id] == dealer_id) & (panel[schema.Panel.order_count] > 0)]
         if len(rows):
             reference_end = rows[schema.Panel.month].max().to_period("M")
-    return order_control_series(md.panel, dealer_id, as_of=md.label, months=months, reference_end=reference_end)
+    return order_control_series(md.order_panel, dealer_id, as_of=md.label, months=months, reference_end=reference_end)

@@ -21,6 +21,7 @@ from channel_analysis.panel import panel_as_of, report_month
 
 P = schema.Panel
 SERIES_COLUMNS = ["month", "dealer_id", "orders_3m", "expected", "lower", "upper", "reference", "below_band"]
+PANEL_COLUMNS = [P.dealer_id, P.month, P.region, P.months_since_signed, P.in_network, P.order_count]  # what it reads
 _SHRINK = 10.0  # a region counts k dealers' worth of network evidence (as in signals._market_factor)
 _MIN_REFERENCE_MONTHS = 6
 

@@ -155,7 +155,7 @@ def urgent_series(md: MonthData, n: int = 4, months: int = 24, per_alert: int = 
 
 def churn_frame(md: MonthData) -> pd.DataFrame:
     """Dealers that left in the last 12 months, largest revenue first, with name and manager."""
-    lost = revenue_lost_to_churn(md.panel, md.tables["dealers"], as_of=md.label)
+    lost = revenue_lost_to_churn(md.order_panel, md.tables["dealers"], as_of=md.label)
     names = md.tables["dealers"].set_index(D.dealer_id)[D.dealer_name]
     return pd.DataFrame(
         {
