@@ -201,15 +201,18 @@ def _figures_in_engine(
 def _database_month_figures(url: str, months: list[Month], *, settings: Settings) -> dict[str, MonthFigures]:
     """A PostgreSQL source, months → as :func:`month_figures`, with the validation, the panel and the
     KPIs computed inside the database: only counts, suspect rows and aggregates come back."""
-    from channel_analysis.validate_sql import validate_postgres
+    from channel_analysis.validate_sql import with_validated_postgres
 
-    validated = validate_postgres(url)
     last = max(months, key=lambda m: m.label)
-    with tempfile.TemporaryDirectory(prefix="backtest-") as work:
-        kpis, warnings = _figures_in_engine(
-            validated.engine_tables(url), validated.tables["dealers"], months, months, last,
-            settings=settings, panel_path=Path(work) / "panel.parquet",
-        )  # fmt: skip
+
+    def figures(validated, snapshot: str):  # computed in the snapshot the validation judged
+        with tempfile.TemporaryDirectory(prefix="backtest-") as work:
+            return _figures_in_engine(
+                validated.engine_tables(url, snapshot=snapshot), validated.tables["dealers"], months, months, last,
+                settings=settings, panel_path=Path(work) / "panel.parquet",
+            )  # fmt: skip
+
+    kpis, warnings = with_validated_postgres(url, figures)
     return {m.label: MonthFigures(kpis[m.label], *warnings[m.label]) for m in months}
 
 

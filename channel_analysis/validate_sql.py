@@ -28,8 +28,9 @@ is read whole instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pathlib import Path
 
@@ -57,6 +58,8 @@ from channel_analysis.validate import (
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
+
+T = TypeVar("T")
 
 # Tables another table refers to: read whole (their accepted ids are needed to judge references).
 REFERENCED = tuple(
@@ -145,20 +148,24 @@ class DatabaseSource(Counted):
         months, fetched = self._clean_months[name], self._fetched_accepted[name]
         return int(months[months.index >= cutoff].sum() + (fetched[schema.date_column(name)] >= cutoff).sum())
 
-    def engine_tables(self, url: str) -> dict[str, ir.Table]:
+    def engine_tables(self, url: str, *, snapshot: str | None = None) -> dict[str, ir.Table]:
         """The accepted rows of every table as Ibis tables in the database at ``url`` (typed as
         ``panel.contract_tables`` types them), for the panel and the KPIs to run inside PostgreSQL.
 
         A table judged in the database is its clean rows, typed by the same SQL that judged them,
         plus the few fetched rows that were accepted; a table read whole is its accepted rows, sent
-        back as a temporary table. The database must not change between validation and this use
-        (the clean rows are those not at the suspect rows' places on disk).
+        back as a temporary table. The clean rows are those not at the suspect rows' places on
+        disk, so the tables must be read as the validation saw them: ``snapshot``, the validation's
+        exported snapshot (:func:`with_validated_postgres`), makes the connection see exactly that;
+        without it the database must not change between validation and this use.
         """
         import ibis
 
         from channel_analysis.panel import ENGINE_COLUMNS, contract_tables, source_tables
 
         con = ibis.get_backend(next(iter(source_tables(url).values())))
+        if snapshot is not None:
+            _join_snapshot(con, snapshot)
         out = {}
         for name in ENGINE_COLUMNS:
             if name in self._clean_sql:
@@ -175,6 +182,18 @@ class DatabaseSource(Counted):
             elif name in self.tables:
                 out[name] = _temporary(con, name, self.tables[name])
         return out
+
+
+def _join_snapshot(con, snapshot: str) -> None:
+    """Make the Ibis PostgreSQL backend ``con`` run everything from now on in one transaction that
+    sees the exported ``snapshot`` (ibis's own transactions become savepoints inside it)."""
+    import psycopg
+    from psycopg import sql
+
+    raw = con.con
+    raw.autocommit = False
+    raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    raw.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))  # the transaction's first statement
 
 
 def _temporary(con, name: str, accepted: pd.DataFrame) -> ir.Table:
@@ -196,6 +215,20 @@ def validate_postgres(spec: str, *, strict: bool = False, accepted_to: Path | No
     ``validate_stream.validate_parquet`` writes them (``accepted`` names the files). All of it
     happens in one snapshot; a connection lost part-way starts it again on a new one."""
     return in_postgres_snapshot(spec, lambda db: _validated(db, strict, accepted_to))
+
+
+def with_validated_postgres(spec: str, work: Callable[[DatabaseSource, str], T], *, strict: bool = False) -> T:
+    """``work(validated, snapshot)`` for the PostgreSQL database at URL ``spec``, run while the
+    validation's snapshot is still open: ``snapshot`` is its exported id, which
+    :meth:`DatabaseSource.engine_tables` joins, so that the figures are computed on exactly the
+    rows that were judged, whatever is written to the database meanwhile. A connection lost
+    part-way starts all of it again on a new snapshot."""
+
+    def validated_then_work(db: Snapshot) -> T:
+        validated = _validated(db, strict, None)
+        return work(validated, db.query("SELECT pg_export_snapshot()")[0][0])
+
+    return in_postgres_snapshot(spec, validated_then_work)
 
 
 def _validated(db: Snapshot, strict: bool, accepted_to: Path | None) -> DatabaseSource:

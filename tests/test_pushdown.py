@@ -131,6 +131,8 @@ def count_fetched_rows(con: ibis.BaseBackend) -> list[list]:
 
 def fact_reads(sql: str) -> list[exp.Table]:
     """The places where ``sql`` reads a fact table."""
+    if sql.upper().startswith("SET TRANSACTION SNAPSHOT "):  # joins the validation's snapshot; sqlglot cannot parse it
+        return []
     return [t for t in sqlglot.parse_one(sql, read="postgres").find_all(exp.Table) if t.name.lower() in FACT_TABLES]
 
 

@@ -327,6 +327,48 @@ def test_a_backtest_of_a_postgresql_source_computes_inside_the_server_what_a_who
     assert any(len(frame) for name, frame in whole.items() if "alerts" in name)
 
 
+def test_a_backtest_computes_on_the_rows_it_judged_while_the_database_changes(pg_server, url, tmp_path, monkeypatch):
+    """Rows deleted, changed and added between the validation and the figures (another client
+    writing to the database) change nothing: the figures read the validation's own snapshot."""
+    import pyarrow.parquet as pq
+
+    from channel_analysis import monthly
+    from channel_analysis.synthetic import write_demo_data
+
+    world = tmp_path / "world"
+    write_demo_data(world, dealers=30, start="2024-06", end="2025-12", seed=8, fmt="parquet")
+    tables = {p.stem: pq.read_table(p) for p in world.glob("*.parquet")}
+    orders = tables["orders"].to_pylist()
+    orders[2]["amount"] = 0.0  # a quarantined row: the clean rows are "all rows but the suspects"
+    tables["orders"] = pa.Table.from_pylist(orders, schema=tables["orders"].schema)
+    months = "2025-11..2025-12"
+    load(pg_server, tables)
+    monthly.backtest(url, months, tmp_path / "still")
+
+    def written_meanwhile():
+        with pg_server.connect(dbname=DATABASE, autocommit=True) as con:
+            con.execute("DELETE FROM orders WHERE order_date >= '2025-11-01' AND amount > 0 AND order_id LIKE '%1'")
+            con.execute("UPDATE orders SET amount = amount * 10 WHERE order_date >= '2025-12-01'")
+            con.execute("INSERT INTO orders SELECT order_id || 'x', dealer_id, order_date, amount * 3, quantity, "
+                        "product_line FROM orders WHERE order_date >= '2025-10-01'")  # fmt: skip
+            changed = con.execute("SELECT count(*) FROM orders").fetchone()[0]
+        assert changed > len(orders)
+
+    figures_in_engine = monthly._figures_in_engine
+
+    def after_a_write(*args, **kwargs):
+        written_meanwhile()
+        return figures_in_engine(*args, **kwargs)
+
+    load(pg_server, tables)
+    monkeypatch.setattr(monthly, "_figures_in_engine", after_a_write)
+    monthly.backtest(url, months, tmp_path / "changing")
+    still, changing = _month_tables(tmp_path / "still"), _month_tables(tmp_path / "changing")
+    assert list(still) == list(changing) and len(still) == 2 * 3
+    for name in still:
+        pd.testing.assert_frame_equal(changing[name], still[name], obj=name)
+
+
 def test_a_server_that_is_down_is_tried_again_and_a_wrong_password_is_not(pg_server, url, monkeypatch):
     import socket
 
