@@ -431,8 +431,8 @@ def run_month(
 
     Order: read and validate (an unusable source stops here, exit status 2; a large Parquet
     source is validated a slice at a time and a PostgreSQL one inside the server, their accepted
-    rows going to files the figures are computed from), the month's tables, the report notebooks, the landing page and manifest; then the
-    staging folder is published in one rename. Any failure keeps the last good
+    rows going to files the figures are computed from), the month's tables, the report
+    notebooks, the landing page and manifest; then the staging folder is published in one rename. Any failure keeps the last good
     publication and moves the staging folder to ``out/.failed/``.
     """
     from channel_analysis.io import postgres_url, read_source
