@@ -941,6 +941,13 @@ class Snapshot:
         except sa.exc.SQLAlchemyError as exc:
             raise self._failed(f"cannot read {self.location}", exc) from None
 
+    def set_local(self, setting: str, value: str) -> None:
+        """``SET LOCAL setting = value``: for this snapshot's transaction only."""
+        try:
+            self.conn.execute(sa.text("SELECT set_config(:setting, :value, true)"), {"setting": setting, "value": value})
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failed(f"cannot set {setting} on {self.location}", exc) from None
+
     def _failed(self, what: str, exc: sa.exc.SQLAlchemyError) -> Exception:
         """The error to raise for ``exc``: :class:`_Lost` when the connection broke (the work is
         tried again, see :func:`in_postgres_snapshot`), else SourceError."""

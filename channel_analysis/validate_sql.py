@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 T = TypeVar("T")
+WORK_MEM = "256MB"  # memory for each sort or hash of the validation's queries, in the server
 
 # Tables another table refers to: read whole (their accepted ids are needed to judge references).
 REFERENCED = tuple(
@@ -67,6 +68,7 @@ REFERENCED = tuple(
 )
 # What str.strip() removes (every whitespace character is below U+10000), as a regex class body.
 _SPACE = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
+_BLANKS = f"E'{_SPACE}'"  # the same characters as a string, for btrim (cheaper than a regex on every cell)
 _ISO = (  # what validate parses as a date, in ASCII digits, years within YEARS, real months and hours
     rf"^(19[0-9]{{2}}|20[0-9]{{2}}|{YEARS[1]})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
     r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?$"
@@ -234,6 +236,9 @@ def with_validated_postgres(spec: str, work: Callable[[DatabaseSource, str], T],
 def _validated(db: Snapshot, strict: bool, accepted_to: Path | None) -> DatabaseSource:
     if db.problems:
         raise SourceError(db.problems)
+    # the duplicate ids are found by grouping every row by its id; with the server's default 4 MB
+    # per hash that spills to disk in dozens of batches (for this transaction only)
+    db.set_local("work_mem", WORK_MEM)
     columns = {t: db.columns(t) for t in db.names}
     problems = table_problems(db.location, {t: (db.origin(t), list(c)) for t, c in columns.items()})
     if problems:
@@ -331,10 +336,10 @@ def _judge(plan: _Plan, out: DatabaseSource, quarantined_keys: dict[str, set]) -
     """Count and mark in the database, fetch the suspect rows, judge them in Python."""
     name, db = plan.name, plan.db
     counted = db.query(plan.counts(), **plan.params)
-    rows = sum(r[1] for r in counted)
-    suspects = sum(r[2] for r in counted)
-    clean = pd.Series([r[1] - r[2] for r in counted if r[0] is not None],
-                      index=pd.DatetimeIndex([r[0] for r in counted if r[0] is not None]), dtype="int64")  # fmt: skip
+    rows = sum(r[2] for r in counted)
+    suspects = sum(r[2] for r in counted if r[0])
+    dated = [r for r in counted if not r[0] and r[1] is not None]  # a clean row of a dated table has its month
+    clean = pd.Series([r[2] for r in dated], index=pd.DatetimeIndex([r[1] for r in dated]), dtype="int64")
     some_empty = [any(r[3 + 2 * i] for r in counted) for i in range(len(plan.all_columns))]
     all_empty = [all(r[4 + 2 * i] for r in counted) for i in range(len(plan.all_columns))]
     db.check_memory(name, suspects, len(plan.all_columns))
@@ -452,14 +457,15 @@ class _Plan:
         ]
 
     def counts(self) -> str:
-        """(month of a clean row or NULL, rows, suspect rows, then per column: some empty, all empty)."""
+        """(suspect, month of the row's date, rows, then per column: some empty, all empty), a row
+        per (suspect, month). Grouped by the mark itself: a mark used twice (a key and a filter)
+        would be computed twice per row, duplicate ids included."""
         empties = "".join(f", {c} IS NULL AS e{i}" for i, c in enumerate(self.quoted_all))
         aggregates = "".join(f", bool_or(e{i}), bool_and(e{i})" for i in range(len(self.quoted_all)))
         return (
             f"WITH marked AS (SELECT ({self.suspect}) AS suspect, {self.month} AS month{empties} "
             f"FROM {self.db.quoted(self.name)} t{self.join}) "
-            f"SELECT CASE WHEN suspect THEN NULL ELSE month END, count(*), count(*) FILTER (WHERE suspect)"
-            f"{aggregates} FROM marked GROUP BY 1"
+            f"SELECT suspect, month, count(*){aggregates} FROM marked GROUP BY 1, 2"
         )
 
     def suspects(self) -> str:
@@ -477,9 +483,9 @@ def _value(kind: str, family: str, c: str) -> tuple[str, str, str]:
     """(SQL true when the value is empty, true when it is plainly of ``kind``, its typed value) for
     column ``c`` of ``family``. "Plainly" is narrower than what validate accepts: what falls
     outside is fetched and judged there."""
-    empty = f"({c} IS NULL OR {c} !~ '[^{_SPACE}]')" if family == "text" else f"{c} IS NULL"
+    empty = f"({c} IS NULL OR btrim({c}, {_BLANKS}) = '')" if family == "text" else f"{c} IS NULL"
     if kind in (schema.TEXT, schema.CODE):
-        trimmed = f"regexp_replace({c}, '^[{_SPACE}]+|[{_SPACE}]+$', '', 'g')" if family == "text" else f"CAST({c} AS text)"
+        trimmed = f"btrim({c}, {_BLANKS})" if family == "text" else f"CAST({c} AS text)"
         return empty, "true", trimmed
     if kind in (schema.DATE, schema.TIMESTAMP):
         target = "date" if kind == schema.DATE else "timestamp"
