@@ -38,8 +38,15 @@ def ensure_worlds(*, big: bool = True) -> None:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports ru_maxrss in KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process so far, in MB: ``VmHWM``, the high-water mark of its
+    own memory since exec. Not ``ru_maxrss``: a child started by ``subprocess`` inherits its
+    parent's peak in it (a parent that wrote a world would make every child look as large)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
 def cpu_seconds() -> float:

@@ -20,9 +20,8 @@ Variants, each a fresh child process, interleaved round by round:
 Loading dominates (about 46 million rows), so one round is the default. Seconds are the child's
 wall time of the work; CPU s its own CPU time; server CPU s that of the PostgreSQL server (the
 postmaster, its live processes and the backends it reaped) over the same span; peak memory the
-child's own high-water resident memory (``VmHWM``). Not ``ru_maxrss``: a child started by
-``subprocess`` (vfork + exec) inherits its parent's peak in it, and the parent here has held the
-loading's buffers (the progress lines of ``common.measure`` show that inflated figure). Results:
+child's own high-water resident memory (``common.peak_rss_mb``: ``VmHWM``, not ``ru_maxrss``,
+which a child inherits from the parent that held the loading's buffers). Results:
 Markdown tables on stdout and ``bench/out/postgres.json``.
 """
 
@@ -148,14 +147,6 @@ def server_cpu_seconds() -> float | None:
     return (ticks + sum(int(x) for x in fields[11:15])) / os.sysconf("SC_CLK_TCK")
 
 
-def own_peak_mb() -> float:
-    """This process's own peak resident memory (VmHWM, of its memory map since exec), in MB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return common.peak_rss_mb()
-
-
 def copy_out(folder: Path) -> dict:
     import psycopg
 
@@ -219,7 +210,7 @@ def child(name: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
     server_cpu = after - server if server is not None and after is not None else None
     common.child_result(
-        result | {"seconds": seconds, "cpu_s": cpu, "server_cpu_s": server_cpu, "own_peak_mb": own_peak_mb()}
+        result | {"seconds": seconds, "cpu_s": cpu, "server_cpu_s": server_cpu, "own_peak_mb": common.peak_rss_mb()}
     )
 
 
