@@ -283,7 +283,7 @@ def _stream_accepted(plan: _Plan, out: DatabaseSource, path: Path) -> None:
     """The accepted rows of a table judged in the database → ``path``, in source_row order: its
     clean rows, typed by the SQL that judged them, streamed a batch at a time, with the few fetched
     rows that were accepted put back in their places."""
-    from channel_analysis.validate_stream import typed_schema
+    from channel_analysis.validate_stream import typed_rows, typed_schema
 
     name, db = plan.name, plan.db
     fetched = out._fetched_accepted[name]
@@ -305,7 +305,7 @@ def _stream_accepted(plan: _Plan, out: DatabaseSource, path: Path) -> None:
         f"WITH numbered AS (SELECT row_number() OVER (ORDER BY t.ctid) AS {SOURCE_ROW}, t.ctid AS place, {values} "
         f"FROM {db.quoted(name)} t) SELECT {SOURCE_ROW}, {chosen} FROM numbered{outside} ORDER BY {SOURCE_ROW}"
     )
-    extra = pa.Table.from_pandas(fetched[columns].reset_index(names=SOURCE_ROW), schema=target, preserve_index=False)
+    extra = typed_rows(fetched, target)
     extra_rows = extra.column(SOURCE_ROW).to_numpy()
     with pq.ParquetWriter(path, target) as writer:
         written = 0  # fetched rows written so far (they are in source_row order)
@@ -325,11 +325,9 @@ def _stream_accepted(plan: _Plan, out: DatabaseSource, path: Path) -> None:
 
 def _write_frame(accepted: pd.DataFrame, path: Path) -> None:
     """A table's accepted rows (typed frame, index source_row) → ``path`` as validate_parquet writes them."""
-    from channel_analysis.validate_stream import typed_schema
+    from channel_analysis.validate_stream import typed_rows, typed_schema
 
-    target = typed_schema(Path(path).stem, list(accepted.columns))
-    frame = accepted[[f.name for f in target][1:]].reset_index(names=SOURCE_ROW)
-    pq.write_table(pa.Table.from_pandas(frame, schema=target, preserve_index=False), path)
+    pq.write_table(typed_rows(accepted, typed_schema(Path(path).stem, list(accepted.columns))), path)
 
 
 def _judge(plan: _Plan, out: DatabaseSource, quarantined_keys: dict[str, set]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -189,20 +189,25 @@ def typed_schema(name: str, present: list[str]) -> pa.Schema:
     return pa.schema(fields)
 
 
+def typed_rows(typed: pd.DataFrame, target: pa.Schema) -> pa.Table:
+    """Typed rows of a table (index source_row, as validation gives them) → an Arrow table of
+    ``target`` (:func:`typed_schema`): the rows as its accepted file holds them."""
+    frame = typed[target.names[1:]].reset_index(names=SOURCE_ROW)
+    return pa.Table.from_pandas(frame, schema=target, preserve_index=False)
+
+
 def _row_pass(
     name: str, table: ParquetTable, present: list[str], typed_file: Path, batch_rows: int
 ) -> tuple[int, list[pd.DataFrame], pd.Series]:
     """→ (rows read, the bad rows' raw values (frames), their reasons so far (source_row → text)),
     the typed rows written to ``typed_file``."""
     target = typed_schema(name, present)
-    contract = [f.name for f in target][1:]
     rows, bad_raw, reasons = 0, [], []
     with pq.ParquetWriter(typed_file, target) as writer:
         for raw in table.batches(batch_rows):
             rows += len(raw.frame)
             typed, found = row_rules(name, raw.frame)
-            frame = typed[contract].reset_index(names=SOURCE_ROW)
-            writer.write_table(pa.Table.from_pandas(frame, schema=target, preserve_index=False))
+            writer.write_table(typed_rows(typed, target))
             if found.bad.any():
                 bad_raw.append(raw.frame[found.bad])
                 reasons.append(found.joined())
