@@ -19,6 +19,8 @@ Rows read, accepted and quarantined, the quarantined rows and every reason are t
 
 from __future__ import annotations
 
+import functools
+import operator
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from channel_analysis import schema
@@ -140,19 +143,43 @@ def validate_parquet(
     return result
 
 
-Where = list[dict[str, list]]  # rows holding, in every column of one of the dicts, one of its values
+@dataclass(frozen=True)
+class OnOrAfter:
+    """A condition of :data:`Where` on a date column: on or after ``start``, or, with
+    ``or_missing``, no date at all (a request not closed yet)."""
+
+    start: pd.Timestamp
+    or_missing: bool = False
+
+    def holds(self, values: pd.Series) -> np.ndarray:
+        """The condition on a column of a frame."""
+        met = (values >= self.start).fillna(False).to_numpy(dtype=bool)
+        return met | values.isna().to_numpy() if self.or_missing else met
+
+
+Where = list[dict[str, "list | OnOrAfter"]]  # rows meeting, in every column of one of the dicts, its condition
+# (one of the values listed, or :class:`OnOrAfter`)
 
 
 def row_filters(name: str, before: pd.Timestamp | None = None, since: pd.Timestamp | None = None,
-                where: Where | None = None) -> list[list[tuple]] | None:  # fmt: skip
+                where: Where | None = None) -> pc.Expression | None:  # fmt: skip
     """The rows of table ``name`` dated before ``before`` and on or after ``since`` (by the table's
-    own date) and matching one of ``where``'s alternatives → Parquet filters (Arrow's
-    disjunctive form), None for all rows."""
+    own date) and matching one of ``where``'s alternatives → an Arrow filter expression, None for
+    all rows."""
     date_col = schema.date_column(name)
-    dated = [(date_col, "<", before.to_pydatetime())] if before is not None and date_col else []
-    dated += [(date_col, ">=", since.to_pydatetime())] if since is not None and date_col else []
-    alternatives = [dated + [(c, "in", list(v)) for c, v in alt.items()] for alt in (where or [{}])]
-    return alternatives if any(alternatives) else None
+    dated = [pc.field(date_col) < before.to_pydatetime()] if before is not None and date_col else []
+    dated += [pc.field(date_col) >= since.to_pydatetime()] if since is not None and date_col else []
+
+    def condition(column: str, wanted: list | OnOrAfter) -> pc.Expression:
+        if isinstance(wanted, OnOrAfter):
+            on_or_after = pc.field(column) >= wanted.start.to_pydatetime()
+            return on_or_after | pc.field(column).is_null() if wanted.or_missing else on_or_after
+        return pc.field(column).isin(list(wanted))
+
+    alternatives = [dated + [condition(c, v) for c, v in alt.items()] for alt in (where or [{}])]
+    if not all(alternatives):  # an alternative without conditions: every row
+        return None
+    return functools.reduce(operator.or_, [functools.reduce(operator.and_, alt) for alt in alternatives])
 
 
 def read_accepted(
