@@ -49,6 +49,7 @@ ROWS = [
     ("R6", "D1", "support", "技术部", "2025-08-15 10:00", "2025-10-20 10:00", False, 3),
     ("R7", "D1", "order", "销售部", "2025-11-02 09:00", None, True, None),
     ("R8", "D2", "support", "技术部", "2025-09-01 09:00", "2025-09-02 09:00", False, 4),
+    ("R9", "D3", "payment", "法务部", "2025-06-02 09:00", "2025-06-03 09:00", False, None),
 ]
 
 
@@ -139,7 +140,8 @@ def test_backlog_carries_over_from_the_month_before():
 
 def test_slowest_departments_rank_by_compliance_then_median_time():
     # 销售部 0.5 (R1 within, R3 late) → 1; 质量部 1.0 → 2; nothing due: 技术部 (median 1584 h)
-    # → 3 before 财务部 (nothing closed) → 4. R5 has no department: not ranked.
+    # → 3 before 财务部 (nothing closed) → 4. R5 has no department: not ranked. 法务部 had nothing
+    # to count in October (R9 opened and closed in June): not listed.
     got = slowest_departments(requests(), as_of=M)
     assert got["department"].tolist() == ["销售部", "质量部", "技术部", "财务部"]
     assert got["rank"].tolist() == [1, 2, 3, 4]
@@ -185,7 +187,7 @@ def test_optional_columns_may_be_absent():
     assert math.isnan(got["satisfaction_mean"]) and got["opened"] == 4
     never_closed = bare.drop(columns="closed_at")
     got = service_levels(never_closed, as_of=M, by=None).iloc[0]
-    assert (got["closed"], got["sla_within"], got["backlog"]) == (0, 0, 7)  # R1–R6 and R8 all open
+    assert (got["closed"], got["sla_within"], got["backlog"]) == (0, 0, 8)  # R1–R6, R8 and R9 all open
 
 
 # --- invariants on random requests -------------------------------------------------------

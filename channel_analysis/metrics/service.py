@@ -117,11 +117,13 @@ def service_levels(
 def slowest_departments(
     service_requests: pd.DataFrame, *, as_of: str | pd.Period, settings: Settings = Settings()
 ) -> pd.DataFrame:
-    """service_requests → one row per named department, slowest first: the ``service_levels``
-    columns plus ``rank`` (1 = slowest). Ordered by SLA compliance (lowest first; departments
-    with nothing due in M last), then median hours to close (longest first), then name."""
+    """service_requests → one row per named department with something to count in M (a request
+    opened, closed, due or open at its end), slowest first: the ``service_levels`` columns plus
+    ``rank`` (1 = slowest). Ordered by SLA compliance (lowest first; departments with nothing due
+    in M last), then median hours to close (longest first), then name."""
     levels = service_levels(service_requests, as_of=as_of, by=S.department, settings=settings)
-    levels = levels[levels[S.department].notna() & (levels[S.department] != "")]
+    active = levels[["opened", "closed", "sla_due", "backlog"]].sum(axis=1) > 0
+    levels = levels[levels[S.department].notna() & (levels[S.department] != "") & active]
     levels = levels.sort_values(
         ["sla_compliance", "median_hours", S.department], ascending=[True, False, True], na_position="last"
     )
