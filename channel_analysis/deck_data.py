@@ -29,7 +29,7 @@ from channel_analysis.metrics.events import PANEL_COLUMNS as EVENT_COLUMNS
 from channel_analysis.monthly import Month, as_of, month_figures, with_previous
 from channel_analysis.panel import dealer_month_panel
 from channel_analysis.plots import compact_money
-from channel_analysis.report_data import let_go, month_effort, rule_tables, table_part
+from channel_analysis.report_data import month_effort, rule_tables, table_part, table_view
 
 D, O = schema.Dealers, schema.Orders
 TOP_ALERTS = 8  # at-risk dealers listed on their slide
@@ -208,7 +208,6 @@ def deck_figures(source: Any) -> DeckFigures:
         revenue_by_month=_revenue_by_month(tables, m.period), settings=inp.settings, panel=panel,
     )  # fmt: skip
     _cost_figures(f, tables, m)
-    let_go(tables, "prospects")  # read for the costs' figures, used by nothing after
     if "interactions" in tables or "orders" in tables:
         narrowed = rule_tables(tables)
         f.breakers = mx.rule_breakers(narrowed, as_of=m.label, settings=inp.settings)
@@ -216,10 +215,10 @@ def deck_figures(source: Any) -> DeckFigures:
                                                  breakers=f.breakers)  # fmt: skip
         del narrowed  # the orders' and interactions' columns it read: let go before the event model
     if "service_requests" in tables:
-        f.service = mx.service_levels(tables["service_requests"], as_of=m.label, settings=inp.settings)
-        let_go(tables, "service_requests")
+        requests = table_view(tables, "service_requests", m, inp.settings)
+        f.service = mx.service_levels(requests, as_of=m.label, settings=inp.settings)
     if "events" in tables and "event_attendance" in tables:
-        events, attendance = tables["events"], tables["event_attendance"]
+        events, attendance = tables["events"], table_view(tables, "event_attendance", m, inp.settings)
         f.event_kinds = mx.event_cost_by_kind(events, attendance, as_of=m.label)
         f.event_effect = mx.event_effect(panel, events, attendance, as_of=m.label)
     return f
@@ -227,10 +226,11 @@ def deck_figures(source: Any) -> DeckFigures:
 
 def _cost_figures(f: DeckFigures, tables: Mapping[str, pd.DataFrame], m: Month) -> None:
     if "prospects" in tables:
-        f.funnel = mx.prospect_funnel(tables["prospects"], as_of=m.label, window_months=12)
+        prospects = table_view(tables, "prospects", m, f.settings)
+        f.funnel = mx.prospect_funnel(prospects, as_of=m.label, window_months=12)
         signed = f.funnel.loc[f.funnel["stage"] == "signed", "closed"].sum()
         if signed:  # time_to_signing fails on a window without signings (metrics/funnel.py)
-            f.time_to_signing = mx.time_to_signing(tables["prospects"], as_of=m.label, window_months=12)
+            f.time_to_signing = mx.time_to_signing(prospects, as_of=m.label, window_months=12)
         if "interactions" in tables:
             f.effort = month_effort(tables, m.label)
     cac = f.kpi("cac_t12")

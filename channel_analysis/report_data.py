@@ -225,10 +225,6 @@ class PreparedTables(Mapping):
         cutoff = month.stop
         return PreparedTables(self._files, cutoff if self._cutoff is None else min(cutoff, self._cutoff))
 
-    def let_go(self, name: str) -> None:
-        """Forget table ``name`` if it was read (it is read again when next asked for)."""
-        self._read.pop(name, None)
-
     def rows(self, name: str) -> int:
         """The rows of table ``name`` (dated before the cutoff), counted in its file without reading it."""
         if name in self._read:
@@ -240,6 +236,14 @@ class PreparedTables(Mapping):
             return data.count_rows()
         return data.count_rows(filter=ds.field(date_col) < self._cutoff.to_pydatetime())
 
+    def columns(self, name: str) -> list[str]:
+        """The columns of table ``name`` (read from its file's schema)."""
+        import pyarrow.parquet as pq
+
+        if name in self._read:
+            return list(self._read[name].columns)
+        return [c for c in pq.read_schema(self._files[name]).names if c in schema.columns_of(name)]
+
     def part(self, name: str, columns: list[str], since: pd.Timestamp | None = None,
              where: Where | None = None) -> pd.DataFrame:  # fmt: skip
         """``columns`` of table ``name`` (those it has), rows dated on or after ``since`` and matching
@@ -248,14 +252,6 @@ class PreparedTables(Mapping):
         if name in self._read:
             return _part_of(self._read[name], name, columns, since, where)
         return _prepared_table(self._files[name], self._cutoff, columns=columns, since=since, where=where)
-
-
-def let_go(tables: Mapping[str, pd.DataFrame], *names: str) -> None:
-    """Forget tables read from a prepared folder (:meth:`PreparedTables.let_go`), so that a long
-    computation does not hold them once used; frames in memory stay as they are."""
-    if isinstance(tables, PreparedTables):
-        for name in names:
-            tables.let_go(name)
 
 
 def table_rows(tables: Mapping[str, pd.DataFrame], name: str) -> int:
@@ -315,6 +311,59 @@ def rule_tables(tables: Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame
     return _Narrowed(tables, {n: part for n, part in _RULE_PARTS.items() if n in tables})
 
 
+# What the reports of a month M read of the other large tables: the columns their figures use
+# and, for the figures that look back at most 13 months (M−1's trailing 12 months included), the
+# rows that can count in those months. The equivalence of each figure on the whole table and on
+# this part is tested (tests/test_views.py).
+VIEW_MONTHS = 13
+R, S, X = schema.Prospects, schema.ServiceRequests, schema.Expenses
+_VIEW_COLUMNS = {
+    "prospects": [R.region, R.sales_manager_id, R.first_contact_date, R.stage_reached, R.status, R.closed_date,
+                  R.touches, R.hours_spent],
+    "service_requests": [S.dealer_id, S.process, S.opened_at, S.closed_at, S.department, S.via_sales_manager,
+                         S.satisfaction],
+    "expenses": [X.spent_on, X.amount, X.purpose, X.category, X.region, X.dealer_id],  # every year: CAC by quarter
+    "event_attendance": list(schema.columns_of("event_attendance")),  # every event: the event model looks back
+}  # fmt: skip
+
+
+def view_rows(name: str, month: Month | pd.Period, settings: Settings, columns: list[str]) -> Where | None:
+    """The rows of table ``name`` (holding ``columns``) that can count in the :data:`VIEW_MONTHS`
+    months ending ``month``, as a :data:`~channel_analysis.validate_stream.Where`; None for every row.
+
+    - prospects: those open at the window's start or closed in it (a funnel of T12 counts the
+      prospects closed in it and those open at its end);
+    - service_requests: those opened in the window or early enough for their time limit to end in
+      it, and those not closed before it began (backlog, closings, scores).
+    """
+    from channel_analysis.validate_stream import OnOrAfter
+
+    period = month.period if isinstance(month, Month) else pd.Period(month, freq="M")
+    start = (period - (VIEW_MONTHS - 1)).start_time
+    if name == "prospects":
+        return [{R.closed_date: OnOrAfter(start, or_missing=True)}]
+    if name == "service_requests" and S.closed_at in columns:  # without closing times every request stays open
+        longest = pd.Timedelta(hours=max(settings.sla_hours.values(), default=0))
+        return [{S.opened_at: OnOrAfter(start - longest)}, {S.closed_at: OnOrAfter(start, or_missing=True)}]
+    return None
+
+
+def table_view(tables: Mapping[str, pd.DataFrame], name: str, month: Month | pd.Period,
+               settings: Settings) -> pd.DataFrame:  # fmt: skip
+    """What the reports of ``month`` read of table ``name`` (prospects, service_requests, expenses,
+    event_attendance): its columns they use and its rows that can count in the months they show
+    (:func:`view_rows`), read alone from a prepared folder, never the whole table."""
+    columns = [c for c in _VIEW_COLUMNS[name] if c in table_columns(tables, name)]
+    return table_part(tables, name, columns, where=view_rows(name, month, settings, columns))
+
+
+def table_columns(tables: Mapping[str, pd.DataFrame], name: str) -> list[str]:
+    """The columns of table ``name``, without reading a table of a prepared folder."""
+    if isinstance(tables, PreparedTables):
+        return tables.columns(name)
+    return list(tables[name].columns)
+
+
 def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame:
     """``metrics.acquisition_vs_retention_effort`` of ``month``, reading of the interactions (tens
     of millions of rows in a large network) only the columns and the 12 months it counts."""
@@ -322,7 +371,8 @@ def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame
 
     t12 = (pd.Period(month, freq="M") - 11).start_time
     interactions = table_part(tables, "interactions", [I.dealer_id, I.occurred_at, I.direction, I.duration_minutes], t12)
-    return acquisition_vs_retention_effort(tables["prospects"], interactions, tables["dealers"], as_of=month)
+    prospects = table_view(tables, "prospects", Month(month), Settings())
+    return acquisition_vs_retention_effort(prospects, interactions, tables["dealers"], as_of=month)
 
 
 def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Timestamp | None,
@@ -333,9 +383,16 @@ def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Times
     if where is not None:
         match = np.zeros(len(frame), dtype=bool)
         for alternative in where:
-            match |= np.logical_and.reduce([frame[c].isin(v).to_numpy() for c, v in alternative.items()])
+            match |= np.logical_and.reduce([_holds(frame[c], v) for c, v in alternative.items()])
         frame = frame[match]
     return frame[[c for c in columns if c in frame]]
+
+
+def _holds(values: pd.Series, wanted: Any) -> np.ndarray:
+    """A condition of a :data:`~channel_analysis.validate_stream.Where` alternative on a column."""
+    from channel_analysis.validate_stream import OnOrAfter
+
+    return wanted.holds(values) if isinstance(wanted, OnOrAfter) else values.isin(wanted).to_numpy()
 
 
 READ_LOG = "CHANNEL_ANALYSIS_READ_LOG"  # a file: every read of a prepared table appends a line to it
@@ -583,6 +640,7 @@ class MonthData:
     data_quality: pd.DataFrame | None = None  # per table: rows read, accepted, quarantined
     figures: ReportFigures | None = field(default=None, repr=False)
     _kpis: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _views: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.figures is not None:
@@ -672,6 +730,14 @@ class MonthData:
         if self.figures is not None and "panel" not in self.__dict__:
             return self.figures.panel_part(columns)
         return self.panel[columns]
+
+    def view(self, name: str) -> pd.DataFrame:
+        """What the reports of M read of table ``name`` (prospects, service_requests, expenses,
+        event_attendance; :func:`table_view`), read once: the columns they use and the rows that
+        can count in the months they show."""
+        if name not in self._views:
+            self._views[name] = table_view(self.tables, name, self.month, self.settings)
+        return self._views[name]
 
     @cached_property
     def order_panel(self) -> pd.DataFrame:
@@ -926,7 +992,7 @@ def _summary_service(md: MonthData) -> list[str]:
     sla = md.kpi("sla_compliance")
     lines.append(md.text("sum.sla", value=fmt_share(sla), target=fmt_target("sla_compliance", md.kpi_target(
         "sla_compliance"), lang), pts=fmt_points(sla, _kpi_or_nan(md, "sla_compliance", prev), lang)))
-    requests = md.tables["service_requests"]
+    requests = md.view("service_requests")
     now = service_levels(requests, as_of=md.label, by=None, settings=md.settings)
     before = service_levels(requests, as_of=prev, by=None, settings=md.settings)
     lines.append(md.text("sum.requests", n=fmt_count(now["opened"].iloc[0]),
@@ -956,11 +1022,11 @@ def _summary_events(md: MonthData) -> list[str]:
     cost = md.kpi("event_cost_per_attendee_t12")
     lines = [md.text("sum.event_cost", value=fmt_money(cost, lang),
                      vs_prev=fmt_change(cost, _kpi_or_nan(md, "event_cost_per_attendee_t12", md.previous_label)))]
-    held = event_costs(md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    held = event_costs(md.tables["events"], md.view("event_attendance"), as_of=md.label)
     this_month = int((held[schema.Events.held_on].dt.to_period("M") == md.period).sum())
     lines.append(md.text("sum.events_held", events=len(held), attendees=fmt_count(held["attendees"].sum()),
                          month_events=this_month))
-    kinds = event_cost_by_kind(md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    kinds = event_cost_by_kind(md.tables["events"], md.view("event_attendance"), as_of=md.label)
     kinds = kinds[kinds["cost_per_attendee"].notna()]
     if len(kinds):
         top = kinds.sort_values("cost_per_attendee", ascending=False).iloc[0]

@@ -253,12 +253,16 @@ def test_a_run_of_a_large_parquet_source_publishes_what_the_in_memory_run_publis
     status, _, err = cli("run", *args, "--out", str(tmp_path / "large"))
     assert status == 0, err
     assert called, "the source was not validated a slice at a time"
-    # the deck and the reports read parts of the orders, the interactions and the panel, never one whole
+    # the deck and the reports read parts of the large tables and of the panel, never one whole
     read = [json.loads(line) for line in reads.read_text(encoding="utf-8").splitlines()]
     assert len({r["pid"] for r in read}) >= 3, "the reports' kernels noted no reads"
-    assert {"orders", "interactions", "panel"} <= {r["table"] for r in read}
-    whole_reads = [r for r in read if r["table"] in ("orders", "interactions", "panel") and r["columns"] is None]
+    big = ("orders", "interactions", "panel", "prospects", "service_requests", "expenses", "event_attendance")
+    assert set(big) <= {r["table"] for r in read}
+    whole_reads = [r for r in read if r["table"] in big and r["columns"] is None]
     assert whole_reads == [], whole_reads
+    # of the prospects and the service requests only the rows that can count in the 13 months shown
+    unfiltered = [r for r in read if r["table"] in ("prospects", "service_requests") and not r["where"]]
+    assert unfiltered == [], unfiltered
     whole, large = tmp_path / "whole" / "2024-12", tmp_path / "large" / "2024-12"
     for name in ("kpis.csv", "alerts.csv", "dealer_health.csv", "data_quality.csv"):
         assert (whole / name).read_bytes() == (large / name).read_bytes(), name

@@ -51,7 +51,7 @@ def _in_data(periods: pd.Series, md: MonthData) -> pd.Series:
 def cac_by_quarter_frame(md: MonthData, quarters: int = 8) -> pd.DataFrame:
     """CAC by quarter and category for the last ``quarters`` quarters with signings; an
     incomplete last quarter is marked ``*``."""
-    frame = acquisition_cost_per_dealer(md.tables["expenses"], md.tables["dealers"], as_of=md.label, freq="QE",
+    frame = acquisition_cost_per_dealer(md.view("expenses"), md.tables["dealers"], as_of=md.label, freq="QE",
                                         by=X.category)
     frame = frame[frame["dealers_signed"] > 0]
     keep = sorted(frame["period"].unique())[-quarters:]
@@ -71,7 +71,7 @@ def cac_by_region_frame(md: MonthData) -> pd.DataFrame:
 def retention_cost_frame(md: MonthData, years: int = 3) -> pd.DataFrame:
     """Retention cost per dealer and year by category, for the last ``years`` 12-month windows
     that lie within the data."""
-    frame = retention_cost_per_dealer(md.tables["expenses"], md.tables["dealers"], as_of=md.label, by=X.category)
+    frame = retention_cost_per_dealer(md.view("expenses"), md.tables["dealers"], as_of=md.label, by=X.category)
     inside = frame["year_ending"].map(lambda e: (e - 11).start_time >= md.first_data_month.start_time)
     frame = frame[inside]
     keep = sorted(frame["year_ending"].unique())[-years:]
@@ -92,7 +92,7 @@ def ramp_up_frame(md: MonthData, cohorts: int = 4, max_months: int = 24, min_dea
 
 def payback_frame(md: MonthData, quarters: int = 8) -> pd.DataFrame:
     """Quarterly signing cohorts within the data, each against its own quarter's CAC."""
-    cac = acquisition_cost_per_dealer(md.tables["expenses"], md.tables["dealers"], as_of=md.label, freq="QE")
+    cac = acquisition_cost_per_dealer(md.view("expenses"), md.tables["dealers"], as_of=md.label, freq="QE")
     by_quarter = cac.set_index("period")["cac"]
     frame = payback_month(md.panel_part(COHORT_COLUMNS), by_quarter, as_of=md.label, gross_margin=GROSS_MARGIN, cohort_freq="Q")
     frame = frame[_in_data(frame["cohort"], md) & frame["cac"].notna()]
@@ -110,7 +110,8 @@ def payback_frame(md: MonthData, quarters: int = 8) -> pd.DataFrame:
 def activity_frame(md: MonthData) -> pd.DataFrame:
     """:func:`retention_activity_effect` as shown: relative change in later orders per unit of
     each activity, with its 95% interval."""
-    fit = retention_activity_effect(md.panel_part(COST_COLUMNS), md.tables.get("expenses"), as_of=md.label)
+    expenses = md.view("expenses") if md.has("expenses") else None
+    fit = retention_activity_effect(md.panel_part(COST_COLUMNS), expenses, as_of=md.label)
     return pd.DataFrame({
         "activity": "act." + fit["term"],
         "unit": ("unit." + fit["term"]).map(md.text),
@@ -178,7 +179,7 @@ def retention_cost(md: MonthData) -> None:
 @section("funnel", needs=("prospects",))
 def funnel(md: MonthData) -> None:
     """How far the prospects closed in the last 12 months got."""
-    frame = prospect_funnel(md.tables["prospects"], as_of=md.label, window_months=12)
+    frame = prospect_funnel(md.view("prospects"), as_of=md.label, window_months=12)
     if frame["closed"].sum() == 0:
         note(md, "no_data")
         return
@@ -194,7 +195,7 @@ def funnel(md: MonthData) -> None:
 @section("time_to_signing", needs=("prospects",))
 def signing_time(md: MonthData, min_signed: int = 3) -> None:
     """Days from first contact to signing, for the network and by region."""
-    prospects = md.tables["prospects"]
+    prospects = md.view("prospects")
     network = time_to_signing(prospects, as_of=md.label, window_months=12)
     if network.empty or network["signed"].iloc[0] == 0:
         note(md, "no_data")
@@ -280,7 +281,7 @@ def retained_value(md: MonthData) -> None:
         show_text(md.text("retained_vs_cac", value=fmt_money(value["value"], md.lang), cac=fmt_money(cac, md.lang),
                           horizon=fmt_count(value["horizon_months"])))
     if md.has("expenses"):
-        roi = retention_spend_roi(md.panel_part(COST_COLUMNS), md.tables["expenses"], as_of=md.label)
+        roi = retention_spend_roi(md.panel_part(COST_COLUMNS), md.view("expenses"), as_of=md.label)
         inside = roi["year_ending"].map(lambda e: (e - 11).start_time >= md.first_data_month.start_time)
         roi = roi[(roi["retention_spend"] > 0) & inside]
         if len(roi):

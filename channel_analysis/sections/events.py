@@ -23,7 +23,7 @@ def summary(md: MonthData) -> None:
 
 def effect_frame(md: MonthData) -> pd.DataFrame:
     """:func:`event_effect` of M (all kinds)."""
-    return event_effect(md.panel_part(PANEL_COLUMNS), md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    return event_effect(md.panel_part(PANEL_COLUMNS), md.tables["events"], md.view("event_attendance"), as_of=md.label)
 
 
 def effect_table(md: MonthData, effect: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +50,7 @@ def effect_table(md: MonthData, effect: pd.DataFrame) -> pd.DataFrame:
 @section("cost_by_kind", needs=NEEDS)
 def cost_by_kind(md: MonthData) -> None:
     """Cost per attendee by kind of event, last 12 months."""
-    frame = event_cost_by_kind(md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    frame = event_cost_by_kind(md.tables["events"], md.view("event_attendance"), as_of=md.label)
     if frame.empty:
         note(md, "no_events")
         return
@@ -66,7 +66,7 @@ def cost_by_kind(md: MonthData) -> None:
 @section("event_list", needs=NEEDS)
 def event_list(md: MonthData) -> None:
     """Every event of the last 12 months: size against cost per attendee; the full list."""
-    frame = event_costs(md.tables["events"], md.tables["event_attendance"], as_of=md.label)
+    frame = event_costs(md.tables["events"], md.view("event_attendance"), as_of=md.label)
     if frame.empty:
         note(md, "no_events")
         return

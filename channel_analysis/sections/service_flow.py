@@ -34,7 +34,7 @@ def volume_frame(md: MonthData) -> pd.DataFrame:
     """Requests opened per process step in M−1 and M."""
     parts = []
     for label_ in (md.previous_label, md.label):
-        levels = service_levels(md.tables["service_requests"], as_of=label_, settings=md.settings)
+        levels = service_levels(md.view("service_requests"), as_of=label_, settings=md.settings)
         parts.append(pd.DataFrame({"process": levels[S.process], "month": fmt_month(label_, md.lang),
                                    "opened": levels["opened"]}))
     return pd.concat(parts, ignore_index=True)
@@ -42,7 +42,7 @@ def volume_frame(md: MonthData) -> pd.DataFrame:
 
 def time_to_close_frame(md: MonthData) -> pd.DataFrame:
     """Median, 75th and 90th percentile hours to close per step (requests closed in M), and the limit."""
-    levels = service_levels(md.tables["service_requests"], as_of=md.label, settings=md.settings)
+    levels = service_levels(md.view("service_requests"), as_of=md.label, settings=md.settings)
     levels = levels.assign(sla_hours=levels[S.process].map(md.settings.sla_hours).astype(float))
     return levels[[S.process, "median_hours", "p75_hours", "p90_hours", "sla_hours"]]
 
@@ -50,7 +50,7 @@ def time_to_close_frame(md: MonthData) -> pd.DataFrame:
 def monthly_levels(md: MonthData, months: int = 12) -> pd.DataFrame:
     """The whole process per month over the ``months`` ending M: opened, backlog, complaints,
     mean satisfaction."""
-    frames = [service_levels(md.tables["service_requests"], as_of=md.period - k, by=None, settings=md.settings)
+    frames = [service_levels(md.view("service_requests"), as_of=md.period - k, by=None, settings=md.settings)
               for k in reversed(range(months))]
     return pd.concat(frames, ignore_index=True)
 
@@ -58,7 +58,7 @@ def monthly_levels(md: MonthData, months: int = 12) -> pd.DataFrame:
 def via_frames(md: MonthData, top: int = 10, min_requests: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the network's share via the sales manager per month, the ``top`` managers by share in M
     among those with at least ``min_requests`` requests)."""
-    trend = via_sales_manager_trend(md.tables["service_requests"], md.tables["dealers"], as_of=md.label)
+    trend = via_sales_manager_trend(md.view("service_requests"), md.tables["dealers"], as_of=md.label)
     network = trend[trend["scope"] == "network"]
     managers = trend[(trend["scope"] == "sales_manager") & (trend["month"] == md.label)
                      & (trend["requests"] >= min_requests)]
@@ -98,7 +98,7 @@ def time_to_close(md: MonthData) -> None:
 @section("sla", needs=NEEDS)
 def sla(md: MonthData) -> None:
     """Share closed within the time limit per step over 12 months, against the 95% target."""
-    frame = sla_compliance_trend(md.tables["service_requests"], as_of=md.label, settings=md.settings)
+    frame = sla_compliance_trend(md.view("service_requests"), as_of=md.label, settings=md.settings)
     fig, ax = figure(8.8, 4)
     plots.plot_line_over_months(frame, x="month", y="sla_compliance", hue=S.process, percent=True,
                                 target=md.settings.sla_target, lang=md.lang, ax=ax,
@@ -107,7 +107,7 @@ def sla(md: MonthData) -> None:
     for text in ax.get_legend().get_texts():
         text.set_text(md.text(text.get_text()))
     show_figure(fig)
-    levels = service_levels(md.tables["service_requests"], as_of=md.label, settings=md.settings)
+    levels = service_levels(md.view("service_requests"), as_of=md.label, settings=md.settings)
     show_table(levels[[S.process, "sla_due", "sla_within", "sla_compliance", "backlog", "complaints",
                        "satisfaction_mean"]],
                lang=md.lang, label_values=[S.process], percent_columns=["sla_compliance"],
@@ -148,10 +148,10 @@ def via_sales_manager(md: MonthData) -> None:
 @section("slowest_departments", needs=NEEDS)
 def departments(md: MonthData) -> None:
     """Departments by share closed in time, slowest first."""
-    if S.department not in md.tables["service_requests"]:
+    if S.department not in md.view("service_requests"):
         note(md, "no_column", column=md.text("department"))
         return
-    frame = slowest_departments(md.tables["service_requests"], as_of=md.label, settings=md.settings)
+    frame = slowest_departments(md.view("service_requests"), as_of=md.label, settings=md.settings)
     if frame.empty:
         note(md, "no_data")
         return
