@@ -17,7 +17,7 @@ from channel_analysis.metrics import funnel, service
 from channel_analysis.monthly import Month
 from channel_analysis.report_data import PreparedTables, table_view, view_rows
 from test_funnel import INTERACTIONS, RETAINED, _prospects
-from test_service import dealers, requests
+from test_service import dealers, random_requests, requests
 
 FIRST, LAST = pd.Timestamp("2022-01-01"), pd.Timestamp("2025-12-31")
 MONTHS = [str(p) for p in pd.period_range("2023-06", "2025-12", freq="M")]
@@ -37,19 +37,10 @@ def _both(tmp_path, name: str, frame: pd.DataFrame, month: str, config: Settings
     return [memory, prepared]
 
 
-@st.composite
-def service_requests(draw):
-    rows = []
-    for i in range(draw(st.integers(0, 40))):
-        opened = FIRST + pd.Timedelta(hours=draw(st.integers(0, 24 * 1450)))
-        hours = draw(st.one_of(st.none(), st.integers(0, 24 * 500)))
-        rows.append(
-            (f"R{i}", draw(st.sampled_from(["D1", "D2", "D3"])), draw(st.sampled_from(schema.PROCESSES)),
-             draw(st.sampled_from(["销售部", "财务部", "技术部", None])), opened,
-             None if hours is None else opened + pd.Timedelta(hours=hours), draw(st.booleans()),
-             draw(st.one_of(st.none(), st.integers(1, 5))))
-        )  # fmt: skip
-    return requests(rows)
+def service_requests():
+    """Requests over four years, some open for up to 500 days."""
+    return random_requests(start=FIRST, days=1450, close_days=500, most=40, dealers=("D1", "D2", "D3"),
+                           departments=("销售部", "财务部", "技术部", None))
 
 
 LONG_LIMITS = Settings(sla_hours={"order": 24.0, "payment": 24 * 90.0, "logistics": 72.0, "support": 24 * 200.0,
