@@ -554,6 +554,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "h.ranking": ("Ranking", "排名"),
     "t.ranking": ("Most rules met first, then higher compliance, then higher revenue over 12 months.",
                   "先按达标规则数，再按合规度，最后按近12个月销售额排序。"),
+    "chart.ranking_top": ("The first {n}", "排名前{n}位"),
+    "chart.ranking_bottom": ("The last {n}", "排名后{n}位"),
+    "ranking_ends": ("The chart shows the first and the last {n} of {total} sales managers; the scorecard above "
+                     "ranks every one.",
+                     "图中为{total}位业务经理中排名前{n}位和后{n}位；上方考核表列出全部排名。"),
     "h.rule_breakers": ("Dealers that break a rule", "违反规则的经销商"),
     "t.rule_breakers": ("The month's to-do list per sales manager: call, visit, or find out why a dealer never "
                         "reordered.",

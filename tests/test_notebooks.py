@@ -151,3 +151,15 @@ def test_long_text_columns_get_the_width_and_numbers_their_own_decimals():
     assert sum(widths) == pytest.approx(100, abs=0.5) and widths[2] > 2 * max(widths[:2])
     frame = pd.DataFrame({"median_hours": [7.916], "satisfaction_mean": [4.1667]})
     assert format_frame(frame, decimals={"median_hours": 1}).iloc[0].tolist() == ["7.9", "4.17"]
+
+
+def test_a_long_ranking_is_charted_by_its_two_ends():
+    import pandas as pd
+
+    from channel_analysis.sections.sales_managers import ranking_ends
+
+    ranking = pd.DataFrame({"sales_manager": [f"M{i}" for i in range(1, 8)], "compliance": [0.9 - i / 10 for i in range(7)]})
+    # up to twice ``shown`` managers: all of them, in rank order; beyond: the first and the last ``shown``
+    assert [list(p["sales_manager"]) for p in ranking_ends(ranking, shown=4)] == [[f"M{i}" for i in range(1, 8)]]
+    assert [list(p["sales_manager"]) for p in ranking_ends(ranking, shown=3)] == [["M1", "M2", "M3"], ["M5", "M6", "M7"]]
+    assert [list(p["sales_manager"]) for p in ranking_ends(ranking.head(6), shown=3)] == [["M1", "M2", "M3", "M4", "M5", "M6"]]

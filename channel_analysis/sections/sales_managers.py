@@ -5,6 +5,7 @@ with only their first order — the ranking, the dealers that break a rule, and 
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.patches import Patch
 
 from channel_analysis import plots
 from channel_analysis.metrics._common import SALES_MANAGER
@@ -14,6 +15,7 @@ from channel_analysis.report_data import MonthData, fmt_count, rule_tables
 from channel_analysis.sections._base import figure, note, section, show_figure, show_table, show_text
 
 RULE_COLOURS = {3: "#3a9d5d", 2: "#d4a017", 1: "#e07b39", 0: "#c0392b"}
+RANKING_SHOWN = 15  # managers charted at each end of a long ranking
 
 
 def summary(md: MonthData) -> None:
@@ -47,6 +49,14 @@ def ranking_frame(md: MonthData) -> pd.DataFrame:
     card = scorecard_frame(md)
     return card.assign(rules=("rules_met_" + card["rules_met"].astype(str)))[
         ["sales_manager", "compliance", "rules", "rules_met"]]
+
+
+def ranking_ends(ranking: pd.DataFrame, shown: int = RANKING_SHOWN) -> list[pd.DataFrame]:
+    """The ranking as charted: whole up to ``2 * shown`` managers, else its first and its last
+    ``shown`` (a chart of thousands of bars cannot be read; the scorecard table ranks them all)."""
+    if len(ranking) <= 2 * shown:
+        return [ranking]
+    return [ranking.head(shown), ranking.tail(shown)]
 
 
 def breakers_frame(md: MonthData) -> pd.DataFrame:
@@ -100,17 +110,29 @@ def ranking(md: MonthData) -> None:
     if frame.empty:
         note(md, "no_managers")
         return
-    levels = list(dict.fromkeys(frame["rules_met"]))
-    fig, ax = figure(8.5, 0.24 * len(frame) + 1.3)
-    plots.plot_bar(frame, category="sales_manager", value="compliance", hue="rules", dodge=False, percent=True,
-                   palette=[RULE_COLOURS.get(n, plots.PALETTE[5]) for n in levels], lang=md.lang, ax=ax,
-                   bar_labels=len(frame) <= 25)
-    ax.set_ylabel("")
-    ax.tick_params(axis="y", labelsize=9)
-    ax.legend(title=md.text("rules_met"), loc="lower right", fontsize=9)
-    for text in ax.get_legend().get_texts():
-        text.set_text(md.text(text.get_text()))
+    parts = ranking_ends(frame)
+    fig, axes = figure(8.5, sum(0.24 * len(p) + 1.3 for p in parts), nrows=len(parts), sharex=True, squeeze=False,
+                       height_ratios=[len(p) for p in parts])  # fmt: skip
+    for part, ax in zip(parts, axes[:, 0], strict=True):
+        levels = list(dict.fromkeys(part["rules_met"]))
+        plots.plot_bar(part, category="sales_manager", value="compliance", hue="rules", dodge=False, percent=True,
+                       palette=[RULE_COLOURS.get(n, plots.PALETTE[5]) for n in levels], lang=md.lang, ax=ax,
+                       bar_labels=len(part) <= 25)
+        ax.set_ylabel("")
+        ax.tick_params(axis="y", labelsize=9)
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    # one legend for the figure, beside it (inside, it would cover the bars of 100%)
+    handles = [Patch(color=RULE_COLOURS.get(n, plots.PALETTE[5]), label=md.text(f"rules_met_{n}"))
+               for n in sorted(set(frame["rules_met"]), reverse=True)]
+    axes[0, 0].legend(handles=handles, title=md.text("rules_met"), loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                      fontsize=9)
+    if len(parts) > 1:
+        axes[0, 0].set_title(md.text("chart.ranking_top", n=len(parts[0])))
+        axes[1, 0].set_title(md.text("chart.ranking_bottom", n=len(parts[1])))
     show_figure(fig)
+    if len(parts) > 1:
+        show_text(md.text("ranking_ends", n=RANKING_SHOWN, total=fmt_count(len(frame))))
 
 
 @section("rule_breakers")
