@@ -24,7 +24,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
 
 from channel_analysis.labels import label
 
@@ -191,6 +191,27 @@ class _ShareFormatter(PercentFormatter):
         return ("0" if float(text) == 0 else text) + "%"
 
 
+def count_axis(ax: Axes, *, axis: str = "y") -> Axes:
+    """Format ``axis`` ticks of counts with thousands separators (12,000, as the bar labels say)
+    when they are whole numbers of 1,000 or more; other ticks as matplotlib writes them."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(_CountFormatter())
+    return ax
+
+
+class _CountFormatter(ScalarFormatter):
+    """Whole ticks reaching 1,000 with separators and without an offset or a power of ten."""
+
+    def _whole_thousands(self) -> bool:
+        ticks = self.axis.get_majorticklocs() if self.axis is not None else []
+        return len(ticks) > 0 and all(float(t).is_integer() for t in ticks) and max(abs(t) for t in ticks) >= 1000
+
+    def __call__(self, x, pos=None):
+        return f"{x:,.0f}" if self._whole_thousands() else super().__call__(x, pos)
+
+    def get_offset(self):
+        return "" if self._whole_thousands() else super().get_offset()
+
+
 def _new_axes(ax: Axes | None, size: tuple[float, float] | None = None) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=size)[1]
 
@@ -214,6 +235,8 @@ def _value_axis(ax: Axes, *, money: bool, percent: bool, currency: str, axis: st
         money_axis(ax, currency, axis=axis, lang=lang)
     elif percent:
         percent_axis(ax, axis=axis)
+    else:
+        count_axis(ax, axis=axis)
 
 
 def _legend_labels(ax: Axes, lang: str) -> None:

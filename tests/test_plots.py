@@ -164,3 +164,15 @@ def test_labels_in_both_languages_and_unknown_keys_fall_back():
     assert label("some_new_column", "zh") == "some_new_column"
     with pytest.raises(ValueError, match="use one of en, zh"):
         label("month", "fr")
+
+
+def test_count_ticks_reaching_thousands_get_separators_as_the_bar_labels_do(cjk_font):
+    bars = pd.DataFrame({"process": ["order", "payment"], "opened": [13_901, 8_229]})
+    ax = plots.plot_bar(bars, category="process", value="opened")
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "10,000" in ticks and all("," in t for t in ticks if t != "0"), ticks
+    assert ax.xaxis.get_offset_text().get_text() == ""
+    small = plots.plot_bar(bars.assign(opened=[0.5, 1.5]), category="process", value="opened")
+    small.figure.canvas.draw()
+    assert "0.4" in [t.get_text() for t in small.get_xticklabels()]  # other ticks as matplotlib writes them
