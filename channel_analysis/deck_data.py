@@ -278,7 +278,7 @@ def actions(f: DeckFigures) -> pd.DataFrame:
 
 
 def money(value: float, lang: str = "en") -> str:
-    """``19_562_190`` → ``¥19.6M`` (en) or ``¥1,956.2万`` (zh), as the reports write it; ``—`` when missing."""
+    """``19_562_190`` → ``¥19.6M`` (en) or ``¥1,956万`` (zh), as the reports write it; ``—`` when missing."""
     if value is None or not math.isfinite(value):
         return "—"
     return compact_money(value, "¥", lang)

@@ -8,7 +8,7 @@ import math
 import pandas as pd
 
 from channel_analysis import deck_data as dd
-from channel_analysis.deck_charts import MONEY_FORMAT, PERCENT_FORMAT, bar_chart
+from channel_analysis.deck_charts import PERCENT_FORMAT, bar_chart, money_format
 from channel_analysis.deck_data import DeckFigures, count, money, share
 from channel_analysis.deck_pptx import ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, INK, MUTED, Canvas, fit
 from channel_analysis.deck_slides import caption, cards, exact, footer, footnote, missing, short
@@ -140,7 +140,8 @@ def events_slide(canvas: Canvas, f: DeckFigures) -> None:
     caption(canvas, slide, body.part(0, 0.3, 0.5, 0.07), L("deck_events_chart"))
     bar_chart(canvas, slide, body.part(0, 0.37, 0.5, 0.63), [L(k) for k in kinds["kind"]],
               [(L("deck_cost_per_attendee"), kinds["cost_per_attendee"].tolist())], name="chart:events",
-              fmt=MONEY_FORMAT[lang], colours=[ACCENT], horizontal=True, size=10, gap=50)  # fmt: skip
+              fmt=money_format(lang, kinds["cost_per_attendee"].tolist()), colours=[ACCENT], horizontal=True, size=10,
+              gap=50)  # fmt: skip
     cpa = f.kpi("event_cost_per_attendee_t12")
     items = [("event_cost_per_attendee_t12", money(cpa, lang), L("deck_cpa_card")),
              ("events", count(kinds["events"].sum()), L("deck_events_held")),

@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 from channel_analysis import deck_data as dd
-from channel_analysis.deck_charts import COUNT_FORMAT, MONEY_FORMAT, bar_chart, doughnut_chart
+from channel_analysis.deck_charts import COUNT_FORMAT, bar_chart, doughnut_chart, money_format
 from channel_analysis.deck_data import DeckFigures, change_pct, count, money, share
 from channel_analysis.deck_pptx import (
     ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, INK, MUTED, Box, Canvas, fit,
@@ -111,12 +111,13 @@ def glance_slide(canvas: Canvas, f: DeckFigures) -> None:
     bar_chart(canvas, slide, body.part(0, 0.36, 0.6, 0.64), _month_labels(months, lang, body.inches >= 10),
               [(L("deck_this_year"), f.revenue_by_month.iloc[-12:].tolist()),
                (L("deck_year_earlier"), f.revenue_by_month.iloc[:12].tolist())],
-              name="chart:revenue", fmt=MONEY_FORMAT[lang], colours=[ACCENT, PREVIOUS_YEAR], labels=False,
+              name="chart:revenue", fmt=money_format(lang, f.revenue_by_month.iloc[-24:].tolist()),
+              colours=[ACCENT, PREVIOUS_YEAR], labels=False,
               size=10, gap=40)  # fmt: skip
     counts = f.status_counts()
     shown = counts[counts > 0]
     caption(canvas, slide, body.part(0.64, 0.29, 0.36, 0.07), f"{L('deck_status_chart')} ({month})")
-    doughnut_chart(canvas, slide, body.part(0.64, 0.36, 0.36, 0.64), [f"{L(s)}: {n}" for s, n in shown.items()],
+    doughnut_chart(canvas, slide, body.part(0.64, 0.36, 0.36, 0.64), status_labels(shown, lang),
                    shown.tolist(),
                    name="chart:status", colours=[_hex(STATUS_COLOURS[s]) for s in shown.index])  # fmt: skip
     notes = [f"{L(m)}: {exact(m, f.kpi(m))}" for m in ("dealers_in_network", "dealers_signed_t12",
@@ -127,6 +128,11 @@ def glance_slide(canvas: Canvas, f: DeckFigures) -> None:
     notes += [f"  {m.strftime('%Y-%m')}: ¥{v:,.2f}" for m, v in f.revenue_by_month.items()]
     notes += [f"{L('deck_status_chart')}: " + _sep(lang).join(f"{L(s)} {n}" for s, n in counts.items())]
     canvas.notes(slide, notes)
+
+
+def status_labels(counts: pd.Series, lang: str) -> list[str]:
+    """Dealers per status → the doughnut's categories: "Active: 87,667"."""
+    return [f"{label(s, lang)}: {count(n)}" for s, n in counts.items()]
 
 
 def _month_labels(months: pd.PeriodIndex, lang: str, wide: bool) -> list[str]:
@@ -250,7 +256,7 @@ def costs_slide(canvas: Canvas, f: DeckFigures) -> None:
         canvas.card(slide, b, value, cap, note, name=f"card:{key}")
     caption(canvas, slide, body.part(0, 0.29, 0.5, 0.07), L("deck_cost_chart"))
     bar_chart(canvas, slide, body.part(0, 0.36, 0.5, 0.64), [L("deck_acquire_one"), L("deck_retain_one")],
-              [(L("cost"), [cac, keep])], name="chart:costs", fmt=MONEY_FORMAT[lang],
+              [(L("cost"), [cac, keep])], name="chart:costs", fmt=money_format(lang, [cac, keep]),
               colours=[ACCENT], point_colours=[_hex(PALETTE[1]), _hex(PALETTE[2])], gap=80)  # fmt: skip
     right = body.part(0.54, 0.29, 0.46, 0.71)
     caption(canvas, slide, right.part(0, 0, 1, 0.1), L("deck_payback_table"))

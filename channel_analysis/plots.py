@@ -145,14 +145,17 @@ def setup_style() -> str | None:
 def compact_money(value: float, currency: str = "¥", lang: str = "en") -> str:
     """``1_234_567`` → ``¥1.2M``, ``350_000`` → ``¥350k``, ``-950`` → ``-¥950``.
 
-    With ``lang="zh"`` in the units Chinese readers count in: ``¥123.5万``, ``¥1.7亿``.
+    With ``lang="zh"`` in the units Chinese readers count in: ``¥123.5万``, ``¥1.7亿``. From a
+    thousand of the unit on, no decimals: ``¥1,880亿``, ``¥1,956万``.
     """
     sign, size = ("-" if value < 0 else ""), abs(value)
     steps = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e9, "B"), (1e6, "M"), (1e3, "k"))
     for limit, suffix in steps:
         if size >= limit:
             digits = 2 if lang == "zh" and size < 10 * limit else 1  # ¥2.97万, not ¥3万
-            number = f"{size / limit:,.{digits}f}".rstrip("0").removesuffix(".")
+            digits = 0 if size >= 1000 * limit else digits  # ¥1,880亿 fits a card, ¥1,879.5亿 does not
+            number = f"{size / limit:,.{digits}f}"
+            number = number.rstrip("0").removesuffix(".") if digits else number
             return f"{sign}{currency}{number}{suffix}"
     return f"{sign}{currency}{size:,.0f}"
 

@@ -176,6 +176,24 @@ def test_revenue_chart_matches_orders_and_kpis(deck_en, expected):
     assert list(ch.plots[0].categories)[-1] == MONTH
 
 
+def test_money_charts_reaching_half_a_billion_are_written_in_billions():
+    from channel_analysis.deck_charts import MONEY_FORMAT, MONEY_FORMAT_BILLIONS, money_format
+
+    assert money_format("en", [3.2e8, None, float("nan")]) == MONEY_FORMAT["en"]  # ¥320.0M
+    assert money_format("en", [1.8e10, -6e8]) == MONEY_FORMAT_BILLIONS  # ¥18.0B: an axis to ¥20.0B, not ¥20,000.0M
+    assert money_format("en", [5e8]) == MONEY_FORMAT_BILLIONS  # its axis may reach ¥1B
+    assert money_format("zh", [1.8e10]) == MONEY_FORMAT["zh"]  # 亿 (10⁸) already: ¥180.00亿
+    assert money_format("en") == MONEY_FORMAT["en"]
+
+
+def test_status_categories_say_their_counts_with_separators():
+    from channel_analysis.deck_slides import status_labels
+
+    counts = pd.Series({"active": 87_667, "lost": 268})
+    assert status_labels(counts, "en") == ["Active: 87,667", "Lost: 268"]
+    assert status_labels(counts, "zh") == ["活跃: 87,667", "流失: 268"]
+
+
 def test_scorecard_chart_equals_scorecard(deck_en, expected):
     sc = mx.sales_manager_scorecard(expected["tables"], as_of=MONTH, kpis=expected["figures"].kpis)
     sc = sc.sort_values("rank")
@@ -194,6 +212,9 @@ def test_status_funnel_service_and_event_charts_equal_metrics(deck_en, expected)
     ch = chart(deck_en, "chart:status")
     shown = {c.split(":")[0]: v for c, v in zip(ch.plots[0].categories, ch.series[0].values)}
     assert shown == {label(s, "en"): counts[s] for s in counts.index if counts[s] > 0}
+    from channel_analysis.early_warning.detect import STATUSES
+
+    assert list(ch.plots[0].categories) == [f"{label(s, 'en')}: {counts[s]:,}" for s in STATUSES if counts.get(s, 0)]
     t = expected["tables"]
     funnel = mx.prospect_funnel(t["prospects"], as_of=MONTH, window_months=12)
     assert list(chart(deck_en, "chart:funnel").series[0].values) == funnel["closed"].astype(float).tolist()

@@ -86,10 +86,19 @@ def test_cjk_font_missing_from_a_stale_font_cache_is_registered_from_the_system(
 @pytest.mark.parametrize(
     ("value", "text"),
     [(1_234_567, "¥1.2M"), (350_000, "¥350k"), (1_000_000, "¥1M"), (-950, "-¥950"), (0, "¥0"),
-     (2.5e9, "¥2.5B"), (-12_300, "-¥12.3k")],
+     (2.5e9, "¥2.5B"), (-12_300, "-¥12.3k"), (1_234_567_000_000, "¥1,235B")],
 )
 def test_compact_money(value, text):
     assert plots.compact_money(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(29_700, "¥2.97万"), (1_235_000, "¥123.5万"), (19_562_190, "¥1,956万"), (170_000_000, "¥1.7亿"),
+     (187_952_000_000, "¥1,880亿"), (-950, "-¥950")],
+)
+def test_compact_money_in_chinese_units(value, text):
+    assert plots.compact_money(value, lang="zh") == text
 
 
 def test_money_axis_formats_ticks_and_names_the_unit(cjk_font):
