@@ -173,20 +173,20 @@ def changes_slide(canvas: Canvas, f: DeckFigures) -> None:
     new_alerts = f.new_alerts()
     right = body.part(share_left + 0.04, 0, 0.96 - share_left, 1)
     width = right.inches
-    paras = [[(f"{L('deck_new_at_risk')}: {len(at_risk)}", {"bold": True, "size": 13})]]
+    paras = [[(f"{L('deck_new_at_risk')}: {count(len(at_risk))}", {"bold": True, "size": 13})]]
     for r in at_risk.head(4).itertuples():
         why = f" — {why_changed(r.why_changed, lang)}" if isinstance(r.why_changed, str) and r.why_changed else ""
         paras.append(fit(f"• {r.dealer_name} ({f.manager(r.sales_manager_id)}){why}", width, 11, lines=2))
     if len(at_risk) > 4:
-        paras.append(f"  +{len(at_risk) - 4} {L('deck_more')}")
+        paras.append(f"  +{count(len(at_risk) - 4)} {L('deck_more')}")
     paras.append([(L("deck_status_moves"), {"bold": True, "size": 13})])
     pairs = moved.groupby(["from_status", "status"], sort=False).size().sort_values(ascending=False)
     for (a, b), n in pairs.head(6).items():
-        paras.append(f"• {L(a) if a else L('deck_not_listed')} → {L(b)}: {n}")
+        paras.append(f"• {L(a) if a else L('deck_not_listed')} → {L(b)}: {count(n)}")
     if not len(pairs):
         paras.append(f"• {L('deck_no_moves')}")
     high = int((new_alerts["severity"] == "high").sum())
-    paras.append([(f"{L('deck_new_alerts')}: {len(new_alerts)} ({L('high')}: {high})", {"bold": True, "size": 13})])
+    paras.append([(f"{L('deck_new_alerts')}: {count(len(new_alerts))} ({L('high')}: {count(high)})", {"bold": True, "size": 13})])
     for r in new_alerts.head(4).itertuples():
         paras.append(fit(f"• {r.dealer_name}: {L(r.alert)} ({L(r.severity)})", width, 11))
     canvas.text(slide, right, paras, size=11, spacing=4, name="text:changes")
