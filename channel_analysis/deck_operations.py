@@ -61,7 +61,7 @@ def scorecard_slide(canvas: Canvas, f: DeckFigures) -> None:
     rules = L("deck_rules_note").format(call=share(s.callback_target), visit=share(s.visit_target),
                                         first=share(s.first_order_only_max))  # fmt: skip
     if len(sc) > len(shown):
-        rules += " " + L("deck_weakest").format(n=len(shown), total=len(sc))
+        rules += " " + L("deck_weakest").format(n=len(shown), total=count(len(sc)))
     footnote(canvas, slide, body.part(0, 0.9, 1, 0.1), rules)
     notes = [rules]
     notes += [f"#{r.rank} {r.sales_manager_id} {f.manager(r.sales_manager_id)}: {L('dealers')} {r.dealers_in_network}, "
@@ -153,7 +153,7 @@ def events_slide(canvas: Canvas, f: DeckFigures) -> None:
     paras = [[(L("deck_effect_title"), {"bold": True, "size": 14})]]
     if eff is not None and len(eff):
         n = eff.iloc[0]
-        paras.append(fit(L("deck_effect_basis").format(t=n.n_treated_dealers, c=n.n_control_dealers, e=n.n_events),
+        paras.append(fit(L("deck_effect_basis").format(t=count(n.n_treated_dealers), c=count(n.n_control_dealers), e=count(n.n_events)),
                          right.inches, 11, lines=3))  # fmt: skip
         paras += [[(fit(line, right.inches, 13, lines=3), {"size": 13, "colour": INK})]
                   for line in _effect_lines(f, lang)]  # fmt: skip
@@ -194,7 +194,7 @@ def actions_slide(canvas: Canvas, f: DeckFigures) -> None:
                      lines=[1, 3, 3, 3, 3], fills=fills, name="table:actions")  # fmt: skip
     else:
         canvas.text(slide, body.part(0, 0, 1, 0.2), [L("deck_nothing_to_do")], size=14)
-    extra = [L("deck_more_owners").format(n=len(todo) - len(shown))] if len(todo) > len(shown) else []
+    extra = [L("deck_more_owners").format(n=count(len(todo) - len(shown)))] if len(todo) > len(shown) else []
     late = f.service[f.service["sla_compliance"] < f.settings.sla_target] if f.service is not None else None
     if late is not None and len(late):
         steps = (", " if lang == "en" else "、").join(f"{L(p)} {share(v)}" for p, v in zip(late["process"],

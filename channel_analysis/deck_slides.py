@@ -222,12 +222,12 @@ def at_risk_slide(canvas: Canvas, f: DeckFigures) -> None:
     else:
         canvas.text(slide, body.part(0, 0, 1, 0.2), [L("deck_no_alerts")], size=14)
     total = len(f.alerts)
-    footnote(canvas, slide, body.part(0, 0.92, 1, 0.08), L("deck_at_risk_note").format(n=len(top), total=total))
+    footnote(canvas, slide, body.part(0, 0.92, 1, 0.08), L("deck_at_risk_note").format(n=len(top), total=count(total)))
     notes = [f"{i + 1}. {a.dealer_id} {a.dealer_name} ({a.region}; {L('deck_owner')} {a.sales_manager_id} "
              f"{f.manager(a.sales_manager_id)}): {L(a.alert)}, {L(a.severity)}, {L('score')} {a.score}. "
              f"{alert_reason(str(a.reason), lang)}"
              for i, a in enumerate(top.itertuples())]  # fmt: skip
-    canvas.notes(slide, [L("deck_at_risk_note").format(n=len(top), total=total), *notes])
+    canvas.notes(slide, [L("deck_at_risk_note").format(n=len(top), total=count(total)), *notes])
 
 
 # ---- 5 acquisition vs retention, 6 funnel -------------------------------------------------------
@@ -250,7 +250,7 @@ def costs_slide(canvas: Canvas, f: DeckFigures) -> None:
          f"{money(f.kpi('retention_spend_t12'), lang)} {L('deck_per_year')}"),
         ("ratio", "—" if not math.isfinite(ratio) else f"{ratio:.1f}×", L("deck_ratio"), ""),
         ("payback_month", "—" if not len(paid) else L("deck_month_n").format(n=f"{median:.0f}"),
-         L("payback_month"), "" if not len(paid) else L("deck_cohort").format(n=len(paid))),
+         L("payback_month"), "" if not len(paid) else L("deck_cohort").format(n=count(len(paid)))),
     ]  # fmt: skip
     for b, (key, value, cap, note) in zip(cards(body.part(0, 0, 1, 0.25), 4), items):
         canvas.card(slide, b, value, cap, note, name=f"card:{key}")
