@@ -199,11 +199,12 @@ _MONTHS = [str(p) for p in pd.period_range("2025-01", "2025-04", freq="M")]
 @st.composite
 def random_requests(draw, start=_START, days=120, close_days=60, most=25, dealers=("D1",),
                     departments=("甲", "乙", None)):  # fmt: skip
-    """Up to ``most`` requests opened within ``days`` of ``start``, closed within ``close_days`` or open."""
+    """Up to ``most`` requests opened within ``days`` of ``start``, closed within ``close_days`` (often
+    within three days) or open."""
     rows = []
     for i in range(draw(st.integers(0, most))):
         opened = start + pd.Timedelta(hours=draw(st.integers(0, 24 * days)))
-        hours = draw(st.one_of(st.none(), st.integers(0, 24 * close_days)))
+        hours = draw(st.one_of(st.none(), st.integers(0, 72), st.integers(0, 24 * close_days)))  # often within a limit
         rows.append(
             (f"R{i}", draw(st.sampled_from(dealers)), draw(st.sampled_from(schema.PROCESSES)),
              draw(st.sampled_from(departments)), opened, None if hours is None else opened + pd.Timedelta(hours=hours),
