@@ -163,3 +163,16 @@ def test_a_long_ranking_is_charted_by_its_two_ends():
     assert [list(p["sales_manager"]) for p in ranking_ends(ranking, shown=4)] == [[f"M{i}" for i in range(1, 8)]]
     assert [list(p["sales_manager"]) for p in ranking_ends(ranking, shown=3)] == [["M1", "M2", "M3"], ["M5", "M6", "M7"]]
     assert [list(p["sales_manager"]) for p in ranking_ends(ranking.head(6), shown=3)] == [["M1", "M2", "M3", "M4", "M5", "M6"]]
+
+
+def test_every_code_of_a_family_keeps_a_colour_of_its_own():
+    from channel_analysis import schema
+    from channel_analysis.sections._base import colours_of
+
+    for family, codes in (("expense_category", schema.EXPENSE_CATEGORIES), ("event_kind", schema.EVENT_KINDS),
+                          ("process", schema.PROCESSES)):
+        colours = colours_of(codes, family)
+        assert len(set(colours)) == len(codes), family
+    # "support" is an expense category and a process step: as a category it is not travel's colour
+    travel, support = colours_of(["cat.travel", "cat.support"], "expense_category", "cat.")
+    assert support != travel

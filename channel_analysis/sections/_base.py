@@ -18,12 +18,13 @@ from channel_analysis.report_data import MonthData
 __all__ = ["section", "figure", "show_figure", "show_table", "show_text", "note", "prefixed", "in_order",
            "colours_of"]
 
-# one colour per code, the same in every chart of every report
+# one colour per code of each family, the same in every chart of every report (a family of its
+# own each: "support" is an expense category and a process step)
 _COLOURS = {
-    **{code: PALETTE[k % len(PALETTE)] for k, code in enumerate(schema.EXPENSE_CATEGORIES)},
-    **{code: PALETTE[k % len(PALETTE)] for k, code in enumerate(schema.EVENT_KINDS)},
-    **{code: PALETTE[k % len(PALETTE)] for k, code in enumerate(schema.PROCESSES)},
-}
+    family: {code: PALETTE[k % len(PALETTE)] for k, code in enumerate(codes)}
+    for family, codes in (("expense_category", schema.EXPENSE_CATEGORIES), ("event_kind", schema.EVENT_KINDS),
+                          ("process", schema.PROCESSES))
+}  # fmt: skip
 
 
 def section(key: str, *, needs: Sequence[str] = (), level: int = 2) -> Callable:
@@ -78,7 +79,7 @@ def in_order(frame: pd.DataFrame, column: str, order: Sequence[str]) -> pd.DataF
     )
 
 
-def colours_of(codes: Sequence[str], prefix: str = "") -> list[str]:
-    """The fixed colour of each code (expense category, event kind, process step), in order;
-    ``prefix`` is stripped first (``cat.travel`` → ``travel``)."""
-    return [_COLOURS.get(str(code).removeprefix(prefix), PALETTE[5]) for code in codes]
+def colours_of(codes: Sequence[str], family: str, prefix: str = "") -> list[str]:
+    """The fixed colour of each code of ``family`` (``expense_category``, ``event_kind``,
+    ``process``), in order; ``prefix`` is stripped first (``cat.travel`` → ``travel``)."""
+    return [_COLOURS[family].get(str(code).removeprefix(prefix), PALETTE[5]) for code in codes]

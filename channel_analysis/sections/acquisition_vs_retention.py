@@ -151,7 +151,7 @@ def cac_by_quarter(md: MonthData) -> None:
         return
     fig, ax = figure(9, 4.2)
     plots.plot_stacked_bars(frame, x="quarter", y="cac", hue="category", money=True, lang=md.lang, ax=ax,
-                            palette=colours_of(dict.fromkeys(frame["category"]), "cat."))
+                            palette=colours_of(dict.fromkeys(frame["category"]), "expense_category", "cat."))
     show_figure(fig)
     if frame["quarter"].str.endswith("*").any():
         note(md, "n.incomplete_quarter")
@@ -172,7 +172,7 @@ def retention_cost(md: MonthData) -> None:
         return
     fig, ax = figure(8, 4)
     plots.plot_stacked_bars(frame, x="year_ending", y="cost_per_dealer", hue="category", money=True, lang=md.lang,
-                            ax=ax, palette=colours_of(dict.fromkeys(frame["category"]), "cat."))
+                            ax=ax, palette=colours_of(dict.fromkeys(frame["category"]), "expense_category", "cat."))
     show_figure(fig)
 
 

@@ -56,7 +56,7 @@ def cost_by_kind(md: MonthData) -> None:
         return
     fig, ax = figure(8, 0.4 * len(frame) + 1.3)
     plots.plot_bar(frame, category=E.kind, value="cost_per_attendee", money=True, lang=md.lang, ax=ax,
-                   palette=colours_of(frame[E.kind]))
+                   palette=colours_of(frame[E.kind], "event_kind"))
     ax.set_ylabel("")
     show_figure(fig)
     show_table(frame.rename(columns={"events": "event_count"}), lang=md.lang, label_values=[E.kind],
@@ -73,7 +73,7 @@ def event_list(md: MonthData) -> None:
     fig, ax = figure(8, 4)
     shown = frame[frame["attendees"] > 0]
     plots.plot_scatter(shown, x="attendees", y="cost_per_attendee", hue=E.kind, money_y=True, lang=md.lang, ax=ax,
-                       palette=colours_of(dict.fromkeys(shown[E.kind])))
+                       palette=colours_of(dict.fromkeys(shown[E.kind]), "event_kind"))
     show_figure(fig)
     show_table(frame[[E.held_on, E.name, E.kind, E.region, E.cost, "attendees", "cost_per_attendee"]], lang=md.lang,
                long=True, label_values=[E.kind], money_columns=[E.cost, "cost_per_attendee"])

@@ -102,7 +102,7 @@ def sla(md: MonthData) -> None:
     fig, ax = figure(8.8, 4)
     plots.plot_line_over_months(frame, x="month", y="sla_compliance", hue=S.process, percent=True,
                                 target=md.settings.sla_target, lang=md.lang, ax=ax,
-                                palette=colours_of(dict.fromkeys(frame[S.process])))
+                                palette=colours_of(dict.fromkeys(frame[S.process]), "process"))
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     for text in ax.get_legend().get_texts():
         text.set_text(md.text(text.get_text()))
