@@ -529,7 +529,8 @@ def plot_stacked_bars(
     ax.xaxis.grid(False)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
     _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
-    ax.legend(title=label(hue, lang), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    handles, names = ax.get_legend_handles_labels()  # listed as stacked: the top part first
+    ax.legend(handles[::-1], names[::-1], title=label(hue, lang), loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 

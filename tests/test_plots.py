@@ -185,3 +185,12 @@ def test_count_ticks_reaching_thousands_get_separators_as_the_bar_labels_do(cjk_
     small = plots.plot_bar(bars.assign(opened=[0.5, 1.5]), category="process", value="opened")
     small.figure.canvas.draw()
     assert "0.4" in [t.get_text() for t in small.get_xticklabels()]  # other ticks as matplotlib writes them
+
+
+def test_stacked_bars_list_their_parts_as_stacked_and_say_the_total(cjk_font):
+    frame = pd.DataFrame({"quarter": ["2026Q1"] * 3 + ["2026Q2"] * 3, "category": ["cat.setup", "cat.advertising", "cat.other"] * 2,
+                          "cac": [100.0, 50.0, 25.0, 80.0, 40.0, 10.0]})
+    ax = plots.plot_stacked_bars(frame, x="quarter", y="cac", hue="category", money=True)
+    # bottom to top: setup, advertising, other; the legend reads top to bottom
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Other", "Advertising", "Set-up"]
+    assert [t.get_text() for t in ax.texts] == ["¥175", "¥130"]
