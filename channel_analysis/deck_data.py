@@ -232,7 +232,7 @@ def _cost_figures(f: DeckFigures, tables: Mapping[str, pd.DataFrame], m: Month) 
         if signed:  # time_to_signing fails on a window without signings (metrics/funnel.py)
             f.time_to_signing = mx.time_to_signing(prospects, as_of=m.label, window_months=12)
         if "interactions" in tables:
-            f.effort = month_effort(tables, m.label)
+            f.effort = month_effort(tables, m.label, prospects)
     cac = f.kpi("cac_t12")
     if math.isfinite(cac):
         payback = mx.payback_month(f.panel, cac, as_of=m.label, cohort_freq="Y")

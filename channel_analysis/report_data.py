@@ -32,7 +32,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from channel_analysis import schema
@@ -364,14 +363,14 @@ def table_columns(tables: Mapping[str, pd.DataFrame], name: str) -> list[str]:
     return list(tables[name].columns)
 
 
-def month_effort(tables: Mapping[str, pd.DataFrame], month: str) -> pd.DataFrame:
-    """``metrics.acquisition_vs_retention_effort`` of ``month``, reading of the interactions (tens
-    of millions of rows in a large network) only the columns and the 12 months it counts."""
+def month_effort(tables: Mapping[str, pd.DataFrame], month: str, prospects: pd.DataFrame) -> pd.DataFrame:
+    """``metrics.acquisition_vs_retention_effort`` of ``month`` on ``prospects`` (the caller's
+    :func:`table_view` of them, already read), reading of the interactions (tens of millions of
+    rows in a large network) only the columns and the 12 months it counts."""
     from channel_analysis.metrics.funnel import acquisition_vs_retention_effort
 
     t12 = (pd.Period(month, freq="M") - 11).start_time
     interactions = table_part(tables, "interactions", [I.dealer_id, I.occurred_at, I.direction, I.duration_minutes], t12)
-    prospects = table_view(tables, "prospects", Month(month), Settings())
     return acquisition_vs_retention_effort(prospects, interactions, tables["dealers"], as_of=month)
 
 
@@ -381,18 +380,10 @@ def _part_of(frame: pd.DataFrame, name: str, columns: list[str], since: pd.Times
     if since is not None and date_col:
         frame = frame[frame[date_col] >= since]
     if where is not None:
-        match = np.zeros(len(frame), dtype=bool)
-        for alternative in where:
-            match |= np.logical_and.reduce([_holds(frame[c], v) for c, v in alternative.items()])
-        frame = frame[match]
+        from channel_analysis.validate_stream import rows_matching
+
+        frame = frame[rows_matching(frame, where)]
     return frame[[c for c in columns if c in frame]]
-
-
-def _holds(values: pd.Series, wanted: Any) -> np.ndarray:
-    """A condition of a :data:`~channel_analysis.validate_stream.Where` alternative on a column."""
-    from channel_analysis.validate_stream import OnOrAfter
-
-    return wanted.holds(values) if isinstance(wanted, OnOrAfter) else values.isin(wanted).to_numpy()
 
 
 READ_LOG = "CHANNEL_ANALYSIS_READ_LOG"  # a file: every read of a prepared table appends a line to it

@@ -161,6 +161,18 @@ Where = list[dict[str, "list | OnOrAfter"]]  # rows meeting, in every column of 
 # (one of the values listed, or :class:`OnOrAfter`)
 
 
+def rows_matching(frame: pd.DataFrame, where: Where) -> np.ndarray:
+    """The rows of ``frame`` matching one of ``where``'s alternatives, as a mask: what
+    :func:`row_filters` picks in a file, on a frame in memory."""
+    match = np.zeros(len(frame), dtype=bool)
+    for alternative in where:
+        match |= np.logical_and.reduce([
+            wanted.holds(frame[c]) if isinstance(wanted, OnOrAfter) else frame[c].isin(wanted).to_numpy()
+            for c, wanted in alternative.items()
+        ])  # fmt: skip
+    return match
+
+
 def row_filters(name: str, before: pd.Timestamp | None = None, since: pd.Timestamp | None = None,
                 where: Where | None = None) -> pc.Expression | None:  # fmt: skip
     """The rows of table ``name`` dated before ``before`` and on or after ``since`` (by the table's

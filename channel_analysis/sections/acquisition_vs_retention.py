@@ -215,7 +215,7 @@ def signing_time(md: MonthData, min_signed: int = 3) -> None:
 @section("effort", needs=("prospects", "interactions"))
 def effort(md: MonthData) -> None:
     """Touches and hours per signed dealer against per retained dealer and year."""
-    frame = month_effort(md.tables, md.label)
+    frame = month_effort(md.tables, md.label, md.view("prospects"))
     fig, (left, right) = figure(9, 2.6, ncols=2)
     palette = [plots.PALETTE[1], plots.PALETTE[2]]
     plots.plot_bar(frame, category="effort", value="touches", lang=md.lang, ax=left, palette=palette)
