@@ -48,7 +48,7 @@ def scorecard_slide(canvas: Canvas, f: DeckFigures) -> None:
     rows, fills = [], {}
     for i, r in enumerate(shown.itertuples()):
         rows.append([f.manager(r.sales_manager_id), count(r.dealers_in_network), share(r.callback_coverage),
-                     share(r.visit_coverage_2m), share(r.first_order_only_share, 1), f"{r.rules_met}/3"])  # fmt: skip
+                     share(r.visit_coverage_2m), share(r.first_order_only_share, 1), _met_of(r)])  # fmt: skip
         for j, met in ((2, r.callback_met), (3, r.visit_met), (4, r.first_order_only_met)):
             fill = _met_fill(None if pd.isna(met) else bool(met))
             if fill:
@@ -67,8 +67,15 @@ def scorecard_slide(canvas: Canvas, f: DeckFigures) -> None:
     notes += [f"#{r.rank} {r.sales_manager_id} {f.manager(r.sales_manager_id)}: {L('dealers')} {r.dealers_in_network}, "
               f"{L('callback_coverage')} {share(r.callback_coverage, 2)}, {L('visit_coverage_2m')} "
               f"{share(r.visit_coverage_2m, 2)}, {L('first_order_only_share')} {share(r.first_order_only_share, 2)}, "
-              f"{L('deck_rules_met')} {r.rules_met}/3" for r in sc.itertuples()]  # fmt: skip
+              f"{L('deck_rules_met')} {_met_of(r)}" for r in sc.itertuples()]  # fmt: skip
     canvas.notes(slide, notes)
+
+
+def _met_of(r) -> str:
+    """Rules met of the rules that can be checked: "2/3"; "1/1" without interactions, where
+    calls and visits have no value (a rule with nothing to check is neither met nor broken)."""
+    checked = sum(pd.notna(v) for v in (r.callback_coverage, r.visit_coverage_2m, r.first_order_only_share))
+    return f"{r.rules_met}/{checked}"
 
 
 def service_slide(canvas: Canvas, f: DeckFigures) -> None:

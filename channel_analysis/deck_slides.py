@@ -16,7 +16,7 @@ from channel_analysis.deck_data import DeckFigures, change_pct, count, money, sh
 from channel_analysis.deck_pptx import (
     ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, INK, MUTED, Box, Canvas, fit,
 )  # fmt: skip
-from channel_analysis.labels import label
+from channel_analysis.labels import label, table_names
 from channel_analysis.plots import PALETTE, STATUS_COLOURS
 from channel_analysis.reasons import alert_reason
 from channel_analysis.reasons import why_changed as _why_changed
@@ -66,7 +66,7 @@ def short(name: str, ems: float, size: float = 11) -> str:
 
 def missing(canvas: Canvas, slide, body: Box, table: str) -> None:
     """The slide's one line when the table it needs is not in the source (and the same as notes)."""
-    text = label("deck_missing", canvas.lang).format(table=table)
+    text = label("deck_missing", canvas.lang).format(table=table_names([table], canvas.lang))
     canvas.text(slide, body.part(0, 0, 1, 0.2), [text], size=14, name="text:missing")
     canvas.notes(slide, [text])
 

@@ -49,3 +49,16 @@ class RunLockedError(ChannelAnalysisError):
     """Another run of the same month holds the lock."""
 
     exit_status = 1
+
+
+class TooLittleData(ChannelAnalysisError):
+    """A figure these data cannot give (too few dealers to observe, nothing that varies).
+
+    The message is for the caller of the library; a report shows the reader's sentence
+    instead: the label ``reason`` (``why.*`` in :mod:`channel_analysis.labels`) filled with
+    ``values``, in the report's language.
+    """
+
+    def __init__(self, message: str, *, reason: str, **values: object):
+        super().__init__(message)
+        self.reason, self.values = reason, values

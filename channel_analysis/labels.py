@@ -8,6 +8,8 @@ readable until it is given a label here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 LANGS = ("en", "zh")
 
 # key: (English, Simplified Chinese)
@@ -230,7 +232,7 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "deck_effect_monthly_revenue": ("Monthly revenue per dealer", "每家经销商月销售额"),
     "deck_effect_active": ("Dealers still ordering", "仍在进货的经销商占比"),
-    "deck_missing": ("No data for this section: the source has no {table} table.", "本节无数据：数据源中没有 {table} 表。"),
+    "deck_missing": ("No data for this section: the source has no {table} table.", "本节无数据：数据源中没有{table}表。"),
     "deck_pts": (" pp", "个百分点"),
     "deck_effect_line": ("{what}: {est} (95% CI {lo} to {hi}) — {verdict}", "{what}：{est}（95%置信区间 {lo} 至 {hi}）——{verdict}"),
     "deck_cpa_card": ("Cost per attendee, 12 months", "近12个月人均成本"),
@@ -264,6 +266,27 @@ _LABELS: dict[str, tuple[str, str]] = {
     "acquisition_vs_retention": ("Acquisition vs retention", "渠道开发与渠道维护"),
     "service_flow": ("Service flow", "业务衔接流程"),
     "no_table": ("No {table} data in the source: this section is left out.", "数据源中没有{table}数据，本节略过。"),
+    # the contract's tables as a note names them (label("dealers") is a count: 经销商数)
+    "table.dealers": ("Dealers", "经销商"),
+    "table.orders": ("Orders", "订单"),
+    "table.sales_managers": ("Sales managers", "业务经理"),
+    "table.interactions": ("Interactions", "联络记录"),
+    "table.service_requests": ("Service requests", "业务请求"),
+    "table.expenses": ("Expenses", "费用"),
+    "table.prospects": ("Prospects", "意向客户"),
+    "table.events": ("Events", "经销商活动"),
+    "table.event_attendance": ("Event attendance", "活动出席记录"),
+    "or": (" or ", "或"),
+    "why.too_few_dealers": (
+        "only {n} dealers can be observed (established, with {horizon} months of orders after a window); at "
+        "least {needed} are needed.",
+        "仅有{n}家经销商可供观察（已签约且窗口后有{horizon}个月的订单），至少需要{needed}家。",
+    ),
+    "why.no_activity_varies": (
+        "no retention activity (outbound calls, visits, retention spend booked to dealers) differs between "
+        "dealers.",
+        "各经销商的维护活动（回访电话、上门拜访、计入经销商的维护费用）没有差异。",
+    ),
     "no_column": ("The source has no {column} column.", "数据源中没有{column}列。"),
     "cannot_compute": ("Cannot be computed on these data: {reason}", "无法基于现有数据计算：{reason}"),
     "no_alerts": ("No alerts this month.", "本月没有预警。"),
@@ -566,6 +589,13 @@ _LABELS: dict[str, tuple[str, str]] = {
     "breaker_counts": ("{callback} dealers had no follow-up call this month, {visit} no visit in two months, {first} "
                        "only their first order.",
                        "本月{callback}家经销商未获电话回访，{visit}家两个月内未获上门拜访，{first}家仅下首单未复购。"),
+    "breaker_counts_orders_only": (
+        "{first} dealers placed only their first order. Follow-up calls and visits cannot be checked: the source "
+        "has no {table} data.",
+        "{first}家经销商仅下首单未复购。数据源中没有{table}数据，无法检查电话回访与上门拜访。",
+    ),
+    "no_coverage": ("No {table} data in the source: call and visit coverage is left out.",
+                    "数据源中没有{table}数据，回访与拜访覆盖率略过。"),
     "no_breakers": ("No dealer breaks a rule this month.", "本月没有经销商违反规则。"),
     "rule": ("Rule broken", "违反规则"),
     "rule.no_callback": ("No call this month", "本月未回访"),
@@ -660,6 +690,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "n.effect_too_few": ("Too few attendees or comparison dealers to estimate an effect.",
                          "参会或对照经销商太少，无法估计效果。"),
 }
+
+
+def table_names(tables: Sequence[str], lang: str = "en") -> str:
+    """Contract tables as a reader names them, the last joined by "or": "Prospects or
+    Interactions", "意向客户或联络记录"; "A, B or C" for more."""
+    names = [label(f"table.{t}", lang) for t in tables]
+    if len(names) < 2:
+        return "".join(names)
+    comma = ", " if lang == "en" else "、"
+    return comma.join(names[:-1]) + label("or", lang) + names[-1]
 
 
 def has_label(key: str) -> bool:

@@ -37,7 +37,7 @@ import pandas as pd
 from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
-from channel_analysis.labels import check_lang, label
+from channel_analysis.labels import check_lang, label, table_names
 from channel_analysis.monthly import (
     Month,
     MonthFigures,
@@ -933,7 +933,7 @@ def _summary_costs(md: MonthData) -> list[str]:
         if not (_missing(cac) or _missing(keep)) and keep > 0:
             lines.append(md.text("sum.ratio", ratio=f"{cac / keep:,.1f}".removesuffix(".0")))
     else:
-        lines.append(md.text("no_table", table=label("expenses", lang)))
+        lines.append(md.text("no_table", table=table_names(["expenses"], lang)))
     signed = md.kpi("dealers_signed_t12")
     line = md.text("sum.signed", n=fmt_count(signed), prev=fmt_count(_kpi_or_nan(md, "dealers_signed_t12", prev)))
     if md.has("prospects"):
@@ -949,7 +949,7 @@ def _summary_managers(md: MonthData) -> list[str]:
 
     lang, lines = md.lang, []
     if not md.has("interactions"):
-        lines.append(md.text("no_table", table=label("interactions", lang)))
+        lines.append(md.text("no_table", table=table_names(["interactions"], lang)))
     for metric in RULES.values():
         value = md.kpi(metric)
         if _missing(value):
@@ -978,7 +978,7 @@ def _summary_service(md: MonthData) -> list[str]:
 
     lang, prev = md.lang, md.previous_label
     if not md.has("service_requests"):
-        return [md.text("no_table", table=label("service_requests", lang))]
+        return [md.text("no_table", table=table_names(["service_requests"], lang))]
     lines = []
     sla = md.kpi("sla_compliance")
     lines.append(md.text("sum.sla", value=fmt_share(sla), target=fmt_target("sla_compliance", md.kpi_target(
@@ -1009,7 +1009,8 @@ def _summary_events(md: MonthData) -> list[str]:
 
     lang = md.lang
     if not md.has("events", "event_attendance"):
-        return [md.text("no_table", table=label("events", lang))]
+        missing = [t for t in ("events", "event_attendance") if not md.has(t)]
+        return [md.text("no_table", table=table_names(missing, lang))]
     cost = md.kpi("event_cost_per_attendee_t12")
     lines = [md.text("sum.event_cost", value=fmt_money(cost, lang),
                      vs_prev=fmt_change(cost, _kpi_or_nan(md, "event_cost_per_attendee_t12", md.previous_label)))]

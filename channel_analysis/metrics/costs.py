@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.errors import ChannelAnalysisError, ParameterError
+from channel_analysis.errors import ParameterError, TooLittleData
 from channel_analysis.months import panel_as_of, report_month
 from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col, ratio as _ratio
 
@@ -355,15 +355,16 @@ def retention_activity_effect(
     varies (no visits recorded, no spend booked to dealers) is left out.
     Read ``limits``: this is an association, not the effect of the activity.
 
-    Raises ChannelAnalysisError when fewer than ``min_dealers`` dealers can be observed.
+    Raises TooLittleData when fewer than ``min_dealers`` dealers can be observed, or no activity varies.
     """
     month = report_month(as_of)
     data = _observations(panel, expenses, month, window_months, horizon_months)
     n_dealers = data[P.dealer_id].nunique()
     if n_dealers < max(min_dealers, 2):
-        raise ChannelAnalysisError(
+        raise TooLittleData(
             f"retention_activity_effect: {n_dealers} dealers can be observed as of {month} (established,"
-            f" with {horizon_months} months of later orders); at least {min_dealers} are needed"
+            f" with {horizon_months} months of later orders); at least {min_dealers} are needed",
+            reason="why.too_few_dealers", n=n_dealers, horizon=horizon_months, needed=max(min_dealers, 2),
         )
     data["y"] = np.log1p(data["outcome"].clip(lower=0))
     data["past_log_revenue"] = np.log1p(data[P.revenue].clip(lower=0))
@@ -372,7 +373,8 @@ def retention_activity_effect(
         data["retention_spend"] = data["retention_spend"] / spend_unit
     terms = [t for t in _ACTIVITIES if t in data and data[t].var() > 0]
     if not terms:
-        raise ChannelAnalysisError("retention_activity_effect: no retention activity varies across dealers")
+        raise TooLittleData("retention_activity_effect: no retention activity varies across dealers",
+                            reason="why.no_activity_varies")
     controls = ["past_log_revenue"]
     if data.groupby("anchor")["log_months_signed"].nunique().max() > 1:  # else the period effects hold it
         controls.append("log_months_signed")

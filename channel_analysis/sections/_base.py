@@ -9,9 +9,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.errors import ChannelAnalysisError
+from channel_analysis.errors import ChannelAnalysisError, TooLittleData
 from channel_analysis.plots import PALETTE
-from channel_analysis.labels import has_label, label
+from channel_analysis.labels import has_label, table_names
 from channel_analysis.report import show_figure, show_heading, show_table, show_text
 from channel_analysis.report_data import MonthData
 
@@ -27,11 +27,12 @@ _COLOURS = {
 }  # fmt: skip
 
 
-def section(key: str, *, needs: Sequence[str] = (), level: int = 2) -> Callable:
+def section(key: str, *, needs: Sequence[str] = (), needs_one_of: Sequence[str] = (), level: int = 2) -> Callable:
     """Decorate a section ``fn(md, ...)``: show heading ``h.<key>`` and, when there is one, the
-    explanation ``t.<key>``; then run it, unless a table in ``needs`` is missing (one line says
-    so) or its figures cannot be computed on these data (one line says why). Returns None, so
-    a notebook cell shows nothing but the section."""
+    explanation ``t.<key>``; then run it, unless a table in ``needs`` is missing, or every table
+    of ``needs_one_of`` (one line says which), or its figures cannot be computed on these data
+    (one line says why, in the reader's words for a :class:`TooLittleData`). Returns None, so a
+    notebook cell shows nothing but the section."""
 
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -40,12 +41,16 @@ def section(key: str, *, needs: Sequence[str] = (), level: int = 2) -> Callable:
             if has_label(f"t.{key}"):
                 show_text(md.text(f"t.{key}"))
             missing = [t for t in needs if t not in md.tables]
+            if needs_one_of and not any(t in md.tables for t in needs_one_of):
+                missing = [*missing, *needs_one_of]
             if missing:
-                note(md, "no_table", table=", ".join(label(t, md.lang) for t in missing))
+                note(md, "no_table", table=table_names(missing, md.lang))
                 return None
             try:
                 fn(md, *args, **kwargs)
-            except ChannelAnalysisError as exc:  # e.g. too few dealers for a model: say so, go on
+            except TooLittleData as exc:
+                note(md, "cannot_compute", reason=md.text(exc.reason, **exc.values))
+            except ChannelAnalysisError as exc:  # e.g. a column these data lack: say so, go on
                 note(md, "cannot_compute", reason=str(exc))
             return None
 

@@ -291,7 +291,7 @@ def retained_value(md: MonthData) -> None:
             note(md, "n.roi")
 
 
-@section("activity_model")
+@section("activity_model", needs_one_of=("interactions", "expenses"))
 def activity_model(md: MonthData) -> None:
     """Which retention activities go with higher later orders: estimates, intervals and limits."""
     frame = activity_frame(md)

@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from channel_analysis import plots
+from channel_analysis.labels import table_names
 from channel_analysis.metrics._common import SALES_MANAGER
 from channel_analysis.metrics.scorecard import RULES, sales_manager_scorecard
 from channel_analysis.report import summary_box
@@ -100,7 +101,7 @@ def scorecard(md: MonthData) -> None:
     show_table(frame, lang=md.lang, long=len(frame) > 15, money_columns=["revenue_t12"],
                percent_columns=["callback_coverage", "visit_coverage_2m", "first_order_only_share", "compliance"])
     if not md.has("interactions"):
-        note(md, "no_table", table=md.text("interactions"))
+        note(md, "no_table", table=table_names(["interactions"], md.lang))
 
 
 @section("ranking")
@@ -143,9 +144,14 @@ def breakers(md: MonthData) -> None:
         note(md, "no_breakers")
         return
     counts = frame["rule"].value_counts()
-    show_text(md.text("breaker_counts", callback=fmt_count(counts.get("rule.no_callback", 0)),
-                      visit=fmt_count(counts.get("rule.no_visit_2m", 0)),
-                      first=fmt_count(counts.get("rule.first_order_only", 0))))
+    first = fmt_count(counts.get("rule.first_order_only", 0))
+    if md.has("interactions"):
+        show_text(md.text("breaker_counts", callback=fmt_count(counts.get("rule.no_callback", 0)),
+                          visit=fmt_count(counts.get("rule.no_visit_2m", 0)), first=first))
+    else:  # calls and visits cannot be checked: "0 dealers had no call" would not be true
+        show_text(md.text("breaker_counts_orders_only", first=first, table=table_names(["interactions"], md.lang)))
+        frame = frame.drop(columns=["last_call_date", "days_since_last_call", "last_visit_date",
+                                    "days_since_last_visit"])
     show_table(frame, lang=md.lang, long=True, label_values=["rule"], wrap=["dealer"])
 
 
@@ -156,22 +162,28 @@ def trend(md: MonthData) -> None:
     if network["value"].notna().sum() == 0:
         note(md, "no_data")
         return
-    fig, (left, right) = figure(9, 3.6, ncols=2)
     coverage = network[network["metric"] != "first_order_only_share"]
-    plots.plot_line_over_months(coverage, x="month", y="value", hue="metric", percent=True, target=1.0,
-                                lang=md.lang, ax=left, title=md.text("chart.coverage"))
+    charted = coverage["value"].notna().any()  # without interactions only the first-order rule has values
+    fig, axes = figure(9 if charted else 5, 3.6, ncols=2 if charted else 1, squeeze=False)
+    left, right = axes[0, 0], axes[0, -1]
+    if charted:
+        plots.plot_line_over_months(coverage, x="month", y="value", hue="metric", percent=True, target=1.0,
+                                    lang=md.lang, ax=left, title=md.text("chart.coverage"))
     first = network[network["metric"] == "first_order_only_share"]
     plots.plot_line_over_months(first, x="month", y="value", percent=True, lang=md.lang, ax=right,
                                 target=md.settings.first_order_only_max, title=md.text("first_order_only_share"))
     right.set_ylim(bottom=0, top=max(md.settings.first_order_only_max, first["value"].max()) * 1.25)
-    for ax in (left, right):
+    for ax in axes[0]:
         ax.set(xlabel="", ylabel="")
         ax.tick_params(axis="x", labelrotation=30)
         if ax.get_legend() is not None:
             ax.get_legend().set_title("")
-    left.legend(loc="lower left", fontsize=9)
-    _relabel_legend(left, md)
+    if charted:
+        left.legend(loc="lower left", fontsize=9)
+        _relabel_legend(left, md)
     show_figure(fig)
+    if not charted:
+        note(md, "no_coverage", table=table_names(["interactions"], md.lang))
     fig, ax = figure(9, 3.4)
     plots.plot_line_over_months(meeting, x="month", y="managers_meeting_rule", hue="metric", lang=md.lang, ax=ax,
                                 title=md.text("chart.managers_meeting"))

@@ -1,0 +1,110 @@
+"""The report sections on a source that lacks optional tables: each says, in the reader's words
+and language, which table is missing or why a figure cannot be given, and claims nothing the
+data cannot show (no "0 dealers without a call" when there are no calls to look at)."""
+
+from __future__ import annotations
+
+import IPython.display
+import matplotlib
+import pytest
+
+from channel_analysis.labels import table_names
+from channel_analysis.report_data import month_data
+from channel_analysis.sections import acquisition_vs_retention, events, sales_managers
+from mini_source import BASE
+
+matplotlib.use("Agg")
+MONTH = "2024-12"  # D002 (first order 2024-02-15) and 00123 (2024-06-10) have only their first order
+
+
+@pytest.fixture()
+def source(tmp_path):
+    def write(*without: str):
+        folder = tmp_path / "csv"
+        folder.mkdir()
+        for table, text in BASE.items():
+            if table not in without:
+                (folder / f"{table}.csv").write_text(text, encoding="utf-8")
+        return str(folder)
+
+    return write
+
+
+@pytest.fixture()
+def shown(monkeypatch):
+    """What the sections display: the text of each HTML part, and the figures."""
+    out = {"html": [], "figures": []}
+
+    def display(obj, **_):
+        if isinstance(obj, matplotlib.figure.Figure):
+            out["figures"].append(obj)
+        else:
+            out["html"].append(obj.data)
+
+    monkeypatch.setattr(IPython.display, "display", display)
+    return out
+
+
+def test_tables_are_named_as_a_reader_names_them_and_joined_by_or():
+    assert table_names(["expenses"]) == "Expenses"
+    assert table_names(["prospects", "interactions"]) == "Prospects or Interactions"
+    assert table_names(["events", "event_attendance", "expenses"]) == "Events, Event attendance or Expenses"
+    assert table_names(["prospects", "interactions"], "zh") == "意向客户或联络记录"
+    assert table_names(["events", "event_attendance", "expenses"], "zh") == "经销商活动、活动出席记录或费用"
+
+
+def test_without_interactions_the_managers_report_checks_only_the_first_order_rule(source, shown):
+    md = month_data(source("interactions"), MONTH)
+    sales_managers.breakers(md)
+    page = "".join(shown["html"])
+    assert "2 dealers placed only their first order. Follow-up calls and visits cannot be checked: the source " \
+           "has no Interactions data." in page
+    assert "follow-up call this month" not in page  # "0 dealers had no follow-up call" would not be true
+    assert "Last call" not in page and "Days since visit" not in page  # columns that could only be empty
+    shown["html"].clear()
+    sales_managers.trend(md)
+    first, managers = shown["figures"]
+    assert [ax.get_title() for ax in first.axes] == ["First-order-only share"]  # no empty coverage chart
+    ticks = [t.get_text() for f in shown["figures"] for ax in f.axes for t in ax.get_xticklabels()]
+    assert ticks and not any(t.startswith("1970") for t in ticks)
+    assert "No Interactions data in the source: call and visit coverage is left out." in "".join(shown["html"])
+
+
+def test_with_interactions_the_three_rules_are_counted_and_charted(source, shown):
+    md = month_data(source(), MONTH)
+    sales_managers.breakers(md)
+    assert "dealers had no follow-up call this month" in "".join(shown["html"])
+    sales_managers.trend(md)
+    assert [ax.get_title() for ax in shown["figures"][0].axes] == ["Call and visit coverage", "First-order-only share"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "No Interactions or Expenses data in the source: this section is left out."),
+     ("zh", "数据源中没有联络记录或费用数据，本节略过。")],
+)
+def test_a_model_without_any_table_it_could_use_names_them(source, shown, lang, words):
+    acquisition_vs_retention.activity_model(month_data(source("interactions", "expenses"), MONTH, lang=lang))
+    assert words in "".join(shown["html"]) and not shown["figures"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "Cannot be computed on these data: only 3 dealers can be observed (established, with 3 months of "
+            "orders after a window); at least 20 are needed."),
+     ("zh", "无法基于现有数据计算：仅有3家经销商可供观察（已签约且窗口后有3个月的订单），至少需要20家。")],
+)
+def test_too_little_data_is_said_in_the_readers_words_not_the_librarys(source, shown, lang, words):
+    # all 3 dealers were signed by 2024-06 and are in the network at the end of a 3-month window
+    # (e.g. 2024-07..09) with 3 months after it: 3 to observe, fewer than the 20 needed
+    acquisition_vs_retention.activity_model(month_data(source(), MONTH, lang=lang))
+    page = "".join(shown["html"])
+    assert words in page
+    assert "retention_activity_effect" not in page
+
+
+def test_events_without_attendance_name_the_missing_table(source, shown):
+    md = month_data(source("event_attendance"), MONTH)
+    events.cost_by_kind(md)
+    assert "No Event attendance data in the source: this section is left out." in "".join(shown["html"])
+    assert md.changes_summary("events") == ["No Event attendance data in the source: this section is left out."]
