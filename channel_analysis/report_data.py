@@ -828,10 +828,26 @@ class MonthData:
         columns = ["metric", "value", "previous", "change_previous", "last_year", "change_last_year", "kind"]
         return pd.DataFrame(rows, columns=columns)
 
-    def changes_summary(self, topic: str) -> list[str]:
+    def history_notes(self, *, early_warning: bool = False) -> list[str]:
+        """Sentences for a source whose orders begin too recently for what the reports show:
+        figures over the last 12 months that cover fewer months, and (``early_warning``) an early
+        warning that cannot judge any dealer on its own history yet. Empty for a long history."""
+        from channel_analysis.early_warning.signals import MIN_HISTORY, RECENT_MONTHS
+
+        months = (self.period - self.first_data_month).n + 1
+        lines = []
+        if months < 12:
+            lines.append(self.text("sum.short_history", first=fmt_month(self.first_data_month, self.lang), n=months))
+        # a dealer is judged on MIN_HISTORY months of orders before the RECENT_MONTHS judged
+        if early_warning and months < MIN_HISTORY + RECENT_MONTHS:
+            lines.append(self.text("sum.not_judged", need=MIN_HISTORY + RECENT_MONTHS))
+        return lines
+
+    def changes_summary(self, topic: str, *, history: bool = True) -> list[str]:
         """Short sentences for the summary box of a report (``dealer_health``,
         ``acquisition_vs_retention``, ``sales_managers``, ``service_flow``, ``events``),
-        in the report's language: what changed since last month."""
+        in the report's language: what changed since last month; first, where ``history`` and
+        the topic reads figures over 12 months or the early warning, the :meth:`history_notes`."""
         topic = _TOPIC_ALIASES.get(topic, topic)
         builders = {
             "dealer_health": _summary_dealer_health,
@@ -843,7 +859,10 @@ class MonthData:
         if topic not in builders:
             raise ParameterError(f"changes_summary: unknown topic {topic!r}; use one of {', '.join(TOPICS)}")
         lines = [line for line in builders[topic](self) if line]
-        return lines or [self.text("sum.nothing")]
+        lines = lines or [self.text("sum.nothing")]
+        if history and topic in ("dealer_health", "acquisition_vs_retention"):
+            lines = self.history_notes(early_warning=topic == "dealer_health") + lines
+        return lines
 
 
 def _change(kind: str, now: float, before: float) -> float:

@@ -206,6 +206,8 @@ def test_dealer_health_summary(source):
 
 def test_cost_summary(source):
     lines = month_data(str(source), "2024-06").changes_summary("costs")
+    # orders begin in January 2024: the 12-month figures of June cover 6 months, and say so first
+    assert lines.pop(0) == "Orders in the source begin in Jan 2024: figures over the last 12 months cover only 6 months."
     # CAC: E1 50,000 / 3 dealers signed in T12 = 16,667 (May: / 2 = 25,000 → −33%)
     assert lines[0] == "Cost to acquire a dealer (last 12 months): ¥16.7k, −33% vs last month"
     # retention: E2 3,000 / mean dealers in the network at the 12 month ends, (1+1+2+2+2+3)/12 → 3,273;
@@ -213,6 +215,24 @@ def test_cost_summary(source):
     assert lines[1] == "Cost to keep a dealer for a year: ¥3,273, −27% vs last month"
     assert lines[2] == "Acquiring one dealer costs as much as keeping 5.1 dealers for a year"
     assert lines[3].startswith("Dealers signed in the last 12 months: 3 (2 a month earlier); prospect conversion 50.0%")
+
+
+@pytest.mark.parametrize(
+    ("month", "notes"),
+    [  # orders begin in 2024-01; a dealer is judged on 6 months of orders before the 3 judged: 9 months
+        ("2024-06", ["Orders in the source begin in Jan 2024: figures over the last 12 months cover only 6 months.",
+                     "The early warning judges a dealer on 9 months of its orders, so none can be judged yet: a "
+                     "health score of 100 only means that nothing is known against a dealer."]),
+        ("2024-09", ["Orders in the source begin in Jan 2024: figures over the last 12 months cover only 9 months."]),
+        ("2024-12", []),
+    ],
+)
+def test_a_short_order_history_is_said_first_where_it_matters(source, month, notes):
+    md = month_data(str(source), month)
+    assert md.history_notes(early_warning=True) == notes
+    assert md.changes_summary("dealer_health")[: len(notes)] == notes
+    assert md.changes_summary("dealer_health", history=False)[: len(notes)] != notes or not notes
+    assert not set(md.changes_summary("service_flow")) & set(notes)  # no 12-month figure there
 
 
 def test_service_summary(source):

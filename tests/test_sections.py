@@ -10,7 +10,7 @@ import pytest
 
 from channel_analysis.labels import table_names
 from channel_analysis.report_data import month_data
-from channel_analysis.sections import acquisition_vs_retention, events, sales_managers
+from channel_analysis.sections import acquisition_vs_retention, dealer_health, events, index, sales_managers
 from mini_source import BASE
 
 matplotlib.use("Agg")
@@ -19,10 +19,10 @@ MONTH = "2024-12"  # D002 (first order 2024-02-15) and 00123 (2024-06-10) have o
 
 @pytest.fixture()
 def source(tmp_path):
-    def write(*without: str):
-        folder = tmp_path / "csv"
+    def write(*without: str, **texts: str):
+        folder = tmp_path / f"csv{len(list(tmp_path.iterdir()))}"
         folder.mkdir()
-        for table, text in BASE.items():
+        for table, text in {**BASE, **texts}.items():
             if table not in without:
                 (folder / f"{table}.csv").write_text(text, encoding="utf-8")
         return str(folder)
@@ -108,3 +108,25 @@ def test_events_without_attendance_name_the_missing_table(source, shown):
     events.cost_by_kind(md)
     assert "No Event attendance data in the source: this section is left out." in "".join(shown["html"])
     assert md.changes_summary("events") == ["No Event attendance data in the source: this section is left out."]
+
+
+def test_revenue_lost_to_churn_says_when_orders_begin_within_a_leavers_last_year(source, shown):
+    # 00123 left on 2025-06-30; with orders only from July 2024 (O4), its last year is not all there
+    orders = BASE["orders"].splitlines()
+    dealer_health.churn(month_data(source(orders="\n".join([orders[0], orders[4]]) + "\n"), "2025-06"))
+    words = "Orders in the source begin in Jul 2024: for a dealer that left before Jul 2025, the revenue covers " \
+            "less than its last year."
+    assert words in "".join(shown["html"])
+    shown["html"].clear()
+    dealer_health.churn(month_data(source(), "2025-06"))  # orders from January 2024: a whole year
+    page = "".join(shown["html"])
+    assert "1 dealers left in the last 12 months" in page
+    assert "begin in" not in page
+
+
+def test_a_month_without_alerts_says_so_instead_of_an_empty_table(source, shown):
+    md = month_data(source(), "2024-06")  # 6 months of orders: no dealer can be judged yet
+    assert md.alerts.empty
+    index.most_urgent(md)
+    page = "".join(shown["html"])
+    assert "No alerts this month." in page and "<table" not in page

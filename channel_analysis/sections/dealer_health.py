@@ -298,6 +298,10 @@ def churn(md: MonthData) -> None:
     show_text(md.text("churn_total", n=fmt_count(len(frame)), value=fmt_money(total, md.lang),
                       share=fmt_share(total / network) if network else "—"))
     show_table(frame, lang=md.lang, long=len(frame) > 15, money_columns=["revenue_t12_before_leaving"])
+    full_year = (md.first_data_month + 12).start_time  # who left before it has orders missing from its last year
+    if (frame["terminated_date"] < full_year).any():
+        note(md, "n.churn_short_history", first=fmt_month(md.first_data_month, md.lang),
+             until=fmt_month(md.first_data_month + 12, md.lang))
 
 
 __all__ = ["summary", "at_a_glance", "status_shares", "health_distribution", "action_list", "health_falls",

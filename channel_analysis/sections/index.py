@@ -5,7 +5,7 @@ from __future__ import annotations
 from channel_analysis.report import show_links, summary_box
 from channel_analysis.report_data import MonthData
 from channel_analysis.sections import dealer_health
-from channel_analysis.sections._base import section, show_table
+from channel_analysis.sections._base import note, section, show_table
 
 REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
 TOPICS = ("dealer_health", "costs", "managers", "service")
@@ -22,9 +22,9 @@ FILES = (
 
 def summary(md: MonthData) -> None:
     """The box at the top: the first lines of what changed, from every report."""
-    lines = []
+    lines = md.history_notes(early_warning=True)
     for topic in TOPICS:
-        lines.extend(md.changes_summary(topic)[:2])
+        lines.extend(md.changes_summary(topic, history=False)[:2])
     summary_box(lines, lang=md.lang)
 
 
@@ -44,6 +44,9 @@ def at_a_glance(md: MonthData) -> None:
 def most_urgent(md: MonthData, n: int = 10) -> None:
     """The most urgent alerts; the full list is in the dealer-health report and alerts.xlsx."""
     frame = dealer_health.action_list_frame(md).head(n)
+    if frame.empty:
+        note(md, "no_alerts")
+        return
     show_table(frame, lang=md.lang, label_values=["alert", "severity"], wrap=["reason"])
 
 
