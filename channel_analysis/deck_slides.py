@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from pptx.enum.text import PP_ALIGN
+from pptx.util import Inches
+
 from channel_analysis import deck_data as dd
 from channel_analysis.deck_charts import COUNT_FORMAT, bar_chart, doughnut_chart, money_format
 from channel_analysis.deck_data import DeckFigures, change_pct, count, money, share
@@ -20,7 +23,7 @@ from channel_analysis.labels import label, table_names
 from channel_analysis.plots import PALETTE, STATUS_COLOURS
 from channel_analysis.reasons import alert_reason
 from channel_analysis.reasons import why_changed as _why_changed
-from channel_analysis.report_data import table_rows
+from channel_analysis.report_data import first_order_month, history_notes, table_rows
 
 LOWER_IS_BETTER = {"first_order_only_share", "complaints", "via_sales_manager_share"}
 SEVERITY_FILLS = {"high": "F7D9D5", "medium": "FBE5D6", "low": "FFF4CC"}
@@ -83,8 +86,13 @@ def title_slide(canvas: Canvas, f: DeckFigures) -> None:
     end = f.period.end_time.strftime("%Y-%m-%d")
     slide = canvas.title_slide(f"{L('deck_title')} — {dd.month_text(f.month, lang)}",
                                f"{L('deck_subtitle')}\n{L('deck_as_of')} {end}")  # fmt: skip
+    # orders that begin recently: said before any figure is read
+    history = history_notes(first_order_month(f.tables, f.period), f.period, lang, early_warning=True)
+    if history:
+        box = Box(Inches(0.8), int(canvas.height * 0.72), canvas.width - Inches(1.6), Inches(1.3))
+        canvas.text(slide, box, history, size=13, colour=BAD, align=PP_ALIGN.CENTER, name="text:history")
     rows = [f"{name}: {table_rows(f.tables, name):,}" for name in f.tables]  # counted, not read
-    canvas.notes(slide, [f"{L('deck_as_of')} {end}.", f"{L('deck_source_rows')}:", *rows])
+    canvas.notes(slide, [f"{L('deck_as_of')} {end}.", *history, f"{L('deck_source_rows')}:", *rows])
 
 
 def glance_slide(canvas: Canvas, f: DeckFigures) -> None:
@@ -222,7 +230,8 @@ def at_risk_slide(canvas: Canvas, f: DeckFigures) -> None:
     else:
         canvas.text(slide, body.part(0, 0, 1, 0.2), [L("deck_no_alerts")], size=14)
     total = len(f.alerts)
-    footnote(canvas, slide, body.part(0, 0.92, 1, 0.08), L("deck_at_risk_note").format(n=len(top), total=count(total)))
+    if total:
+        footnote(canvas, slide, body.part(0, 0.92, 1, 0.08), L("deck_at_risk_note").format(n=len(top), total=count(total)))
     notes = [f"{i + 1}. {a.dealer_id} {a.dealer_name} ({a.region}; {L('deck_owner')} {a.sales_manager_id} "
              f"{f.manager(a.sales_manager_id)}): {L(a.alert)}, {L(a.severity)}, {L('score')} {a.score}. "
              f"{alert_reason(str(a.reason), lang)}"

@@ -305,9 +305,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "sum.short_history": ("Orders in the source begin in {first}: figures over the last 12 months cover only {n} "
                           "months.",
                           "数据源中的订单始于{first}：近12个月的指标仅涵盖{n}个月。"),
-    "sum.not_judged": ("The early warning judges a dealer on {need} months of its orders, so none can be judged yet: "
-                       "a health score of 100 only means that nothing is known against a dealer.",
-                       "预警需要经销商{need}个月的订单才能判断，目前尚无经销商可判断：健康分100仅表示尚无不利信息。"),
+    "sum.not_judged": ("The early warning judges a dealer against its own history after {need} months of orders, so "
+                       "none can be judged that way yet: most alerts cannot be raised, and a health score of 100 only "
+                       "means that nothing is known against a dealer.",
+                       "预警需要经销商{need}个月的订单才能以其自身历史作判断，目前尚无经销商可如此判断：多数预警无法发出，"
+                       "健康分100仅表示尚无不利信息。"),
     "sum.nothing": ("Nothing to compare yet.", "暂无可比较的数据。"),
     "sum.at_risk": ("Dealers at risk: {now} ({prev} last month), {new} of them newly at risk",
                     "{now}家经销商有风险（上月{prev}家），其中{new}家为本月新增"),

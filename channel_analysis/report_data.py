@@ -678,8 +678,7 @@ class MonthData:
     @cached_property
     def first_data_month(self) -> pd.Period:
         """The month of the first order in the data (earlier months have no orders to compare)."""
-        dates = table_part(self.tables, "orders", [schema.Orders.order_date])[schema.Orders.order_date]
-        return dates.min().to_period("M") if len(dates) else self.period
+        return first_order_month(self.tables, self.period)
 
     @cached_property
     def managers(self) -> dict[str, str]:
@@ -829,19 +828,8 @@ class MonthData:
         return pd.DataFrame(rows, columns=columns)
 
     def history_notes(self, *, early_warning: bool = False) -> list[str]:
-        """Sentences for a source whose orders begin too recently for what the reports show:
-        figures over the last 12 months that cover fewer months, and (``early_warning``) an early
-        warning that cannot judge any dealer on its own history yet. Empty for a long history."""
-        from channel_analysis.early_warning.signals import MIN_HISTORY, RECENT_MONTHS
-
-        months = (self.period - self.first_data_month).n + 1
-        lines = []
-        if months < 12:
-            lines.append(self.text("sum.short_history", first=fmt_month(self.first_data_month, self.lang), n=months))
-        # a dealer is judged on MIN_HISTORY months of orders before the RECENT_MONTHS judged
-        if early_warning and months < MIN_HISTORY + RECENT_MONTHS:
-            lines.append(self.text("sum.not_judged", need=MIN_HISTORY + RECENT_MONTHS))
-        return lines
+        """:func:`history_notes` of this month's source, in the report's language."""
+        return history_notes(self.first_data_month, self.period, self.lang, early_warning=early_warning)
 
     def changes_summary(self, topic: str, *, history: bool = True) -> list[str]:
         """Short sentences for the summary box of a report (``dealer_health``,
@@ -863,6 +851,30 @@ class MonthData:
         if history and topic in ("dealer_health", "acquisition_vs_retention"):
             lines = self.history_notes(early_warning=topic == "dealer_health") + lines
         return lines
+
+
+def first_order_month(tables: Mapping[str, pd.DataFrame], period: pd.Period) -> pd.Period:
+    """The month of the first order in ``tables`` (earlier months have no orders to compare);
+    ``period`` when there is none."""
+    dates = table_part(tables, "orders", [schema.Orders.order_date])[schema.Orders.order_date]
+    return dates.min().to_period("M") if len(dates) else period
+
+
+def history_notes(first: pd.Period, period: pd.Period, lang: str = "en", *, early_warning: bool = False) -> list[str]:
+    """Sentences for a source whose orders begin (``first``) too recently for what a report of
+    ``period`` shows: figures over the last 12 months that cover fewer months, and
+    (``early_warning``) an early warning that cannot judge any dealer on its own history yet.
+    Empty for a long enough history."""
+    from channel_analysis.early_warning.signals import MIN_HISTORY, RECENT_MONTHS
+
+    months = (period - first).n + 1
+    lines = []
+    if months < 12:
+        lines.append(sentence("sum.short_history", lang, first=fmt_month(first, lang), n=months))
+    # a dealer is judged on MIN_HISTORY months of orders before the RECENT_MONTHS judged
+    if early_warning and months < MIN_HISTORY + RECENT_MONTHS:
+        lines.append(sentence("sum.not_judged", lang, need=MIN_HISTORY + RECENT_MONTHS))
+    return lines
 
 
 def _change(kind: str, now: float, before: float) -> float:

@@ -385,3 +385,14 @@ def test_month_data_is_accepted(tables, tmp_path, expected):
     deck = Presentation(str(build_deck(data, tmp_path / "deck.pptx")))
     card = shape(deck.slides[1], "card:revenue").text_frame.paragraphs[0].text
     assert card == money(network(expected["figures"].kpis, "revenue"), "en")
+
+
+def test_a_short_order_history_is_said_on_the_title_slide(tables, tmp_path, deck_en):
+    # the world's orders begin in 2024-01: in June, 12-month figures cover 6 months and no dealer can be judged
+    young = Presentation(str(build_deck(DeckInputs(tables, "2024-06"), tmp_path / "deck.pptx")))
+    history = [s.text_frame.text for s in young.slides[0].shapes if s.name == "text:history"]
+    assert history == ["Orders in the source begin in Jan 2024: figures over the last 12 months cover only 6 months.\n"
+                       "The early warning judges a dealer against its own history after 9 months of orders, so none "
+                       "can be judged that way yet: most alerts cannot be raised, and a health score of 100 only means "
+                       "that nothing is known against a dealer."]
+    assert not [s for s in deck_en.slides[0].shapes if s.name == "text:history"]  # 24 months: nothing to say

@@ -221,8 +221,9 @@ def test_cost_summary(source):
     ("month", "notes"),
     [  # orders begin in 2024-01; a dealer is judged on 6 months of orders before the 3 judged: 9 months
         ("2024-06", ["Orders in the source begin in Jan 2024: figures over the last 12 months cover only 6 months.",
-                     "The early warning judges a dealer on 9 months of its orders, so none can be judged yet: a "
-                     "health score of 100 only means that nothing is known against a dealer."]),
+                     "The early warning judges a dealer against its own history after 9 months of orders, so none "
+                     "can be judged that way yet: most alerts cannot be raised, and a health score of 100 only means "
+                     "that nothing is known against a dealer."]),
         ("2024-09", ["Orders in the source begin in Jan 2024: figures over the last 12 months cover only 9 months."]),
         ("2024-12", []),
     ],
