@@ -182,9 +182,12 @@ def run(data: str, month: str, out: str, strict: bool, lang: str, deck_template:
                 logger.info("%s: %s", month, step)
                 show(step)
 
-            published = run_month(
-                data, month, out, strict=strict, lang=lang, deck_template=deck_template, progress=progress
-            )
+            def warn(message: str) -> None:
+                logger.warning("%s: %s", month, message)
+                _err(f"warning: {message}")
+
+            published = run_month(data, month, out, strict=strict, lang=lang, deck_template=deck_template,
+                                  progress=progress, warn=warn)  # fmt: skip
     except Exception as exc:
         logger.error("run %s failed: %s", month, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise

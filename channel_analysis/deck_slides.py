@@ -23,7 +23,7 @@ from channel_analysis.labels import label, table_names
 from channel_analysis.plots import PALETTE, STATUS_COLOURS
 from channel_analysis.reasons import alert_reason
 from channel_analysis.reasons import why_changed as _why_changed
-from channel_analysis.report_data import first_order_month, history_notes, table_rows
+from channel_analysis.report_data import history_notes, order_span, table_rows
 
 LOWER_IS_BETTER = {"first_order_only_share", "complaints", "via_sales_manager_share"}
 SEVERITY_FILLS = {"high": "F7D9D5", "medium": "FBE5D6", "low": "FFF4CC"}
@@ -87,7 +87,7 @@ def title_slide(canvas: Canvas, f: DeckFigures) -> None:
     slide = canvas.title_slide(f"{L('deck_title')} — {dd.month_text(f.month, lang)}",
                                f"{L('deck_subtitle')}\n{L('deck_as_of')} {end}")  # fmt: skip
     # orders that begin recently: said before any figure is read
-    history = history_notes(first_order_month(f.tables, f.period), f.period, lang, early_warning=True)
+    history = history_notes(*order_span(f.tables, f.period), f.period, lang, early_warning=True)
     if history:
         box = Box(Inches(0.8), int(canvas.height * 0.72), canvas.width - Inches(1.6), Inches(1.3))
         canvas.text(slide, box, history, size=13, colour=BAD, align=PP_ALIGN.CENTER, name="text:history")

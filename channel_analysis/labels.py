@@ -302,6 +302,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "n.churn_short_history": ("Orders in the source begin in {first}: for a dealer that left before {until}, the "
                               "revenue covers less than its last year.",
                               "数据源中的订单始于{first}：{until}之前退出的经销商，其销售额不足一整年。"),
+    "sum.no_orders_in_month": ("No order in the source is dated in {month} (the last is dated {last}). If the "
+                               "month's orders are not loaded yet, every figure of the month reads as a fall: load "
+                               "them and run the month again.",
+                               "数据源中没有{month}的订单（最后一笔订单日期为{last}）。如果本月订单尚未导入，本月各项指标都会"
+                               "显示为下降：请导入后重新运行本月。"),
     "sum.short_history": ("Orders in the source begin in {first}: figures over the last 12 months cover only {n} "
                           "months.",
                           "数据源中的订单始于{first}：近12个月的指标仅涵盖{n}个月。"),

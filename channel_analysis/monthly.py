@@ -334,6 +334,7 @@ def backtest(data: str, months: str, out: str | Path, *, settings: Settings | No
     from channel_analysis.validate_stream import large_parquet, validate_parquet
 
     wanted = months_in(months)
+    wanted[-1].check_ended()
     settings = settings or Settings()
     out = Path(out).absolute()  # notebooks run in another working directory
     large = large_parquet(data)
@@ -426,8 +427,11 @@ def run_month(
     settings: Settings | None = None,
     deck_template: str | Path | None = None,
     progress=None,
+    warn=None,
 ) -> Path:
     """Run month ``month`` on source ``data`` and publish ``out/month``; returns that folder.
+    ``progress(step)`` hears each step, ``warn(message)`` what the reader should know but does
+    not stop the run (no order dated in the month: the month's data may not be loaded yet).
 
     Order: read and validate (an unusable source stops here, exit status 2; a large Parquet
     source is validated a slice at a time and a PostgreSQL one inside the server, their accepted
@@ -443,7 +447,7 @@ def run_month(
 
     progress = progress or (lambda step: None)
     progress = with_checkpoints(progress)  # each step is also a kill point for the tests (faults.py)
-    m = Month.parse(month)
+    m = Month.parse(month).check_ended()
     if lang not in ("en", "zh"):
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
     out = Path(out).absolute()  # notebooks run in another working directory
@@ -467,6 +471,11 @@ def run_month(
             progress("validating")
             validated = validate_source(source, strict=strict)
             del source
+        if not validated.rows_after("orders", m.start) - validated.rows_after("orders", m.stop):
+            (warn or (lambda message: None))(
+                f"no order in the source is dated in {m.label}: if the month's orders are not loaded yet, every "
+                f"figure of the month reads as a fall; load them and run {m.label} again"
+            )
         staging = publish.staging_dir(out, m.label)
         work = staging.with_name(staging.name + "-work")
         try:

@@ -7,6 +7,7 @@ panel's engine (Ibis and DuckDB).
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,19 @@ class Month:
     def end(self) -> pd.Timestamp:
         """The last day of the month (a date; rows on that day count as in the month)."""
         return self.period.end_time.normalize()
+
+    def check_ended(self, today: datetime.date | None = None) -> "Month":
+        """This month, if it has ended by ``today`` (default: the clock's); else ParameterError:
+        a month's figures are set against whole months, so part of one reads as a fall."""
+        today = today or datetime.date.today()
+        if self.end.date() >= today:
+            last = (pd.Period(today, freq="M") - 1).strftime("%Y-%m")
+            raise ParameterError(
+                f"month {self.label} has not ended (today is {today:%Y-%m-%d}): its figures would set part of a "
+                f"month against whole months and read as a fall; run {last}, the last whole month, or run "
+                f"{self.label} from {self.stop:%Y-%m-%d} on"
+            )
+        return self
 
     @property
     def stop(self) -> pd.Timestamp:

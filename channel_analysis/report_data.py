@@ -676,9 +676,14 @@ class MonthData:
         return sentence(key, self.lang, **values) if values else label(key, self.lang)
 
     @cached_property
+    def order_span(self) -> tuple[pd.Period, pd.Timestamp | None]:
+        """:func:`order_span` of the tables as of M."""
+        return order_span(self.tables, self.period)
+
+    @property
     def first_data_month(self) -> pd.Period:
         """The month of the first order in the data (earlier months have no orders to compare)."""
-        return first_order_month(self.tables, self.period)
+        return self.order_span[0]
 
     @cached_property
     def managers(self) -> dict[str, str]:
@@ -829,7 +834,7 @@ class MonthData:
 
     def history_notes(self, *, early_warning: bool = False) -> list[str]:
         """:func:`history_notes` of this month's source, in the report's language."""
-        return history_notes(self.first_data_month, self.period, self.lang, early_warning=early_warning)
+        return history_notes(*self.order_span, self.period, self.lang, early_warning=early_warning)
 
     def changes_summary(self, topic: str, *, history: bool = True) -> list[str]:
         """Short sentences for the summary box of a report (``dealer_health``,
@@ -853,22 +858,28 @@ class MonthData:
         return lines
 
 
-def first_order_month(tables: Mapping[str, pd.DataFrame], period: pd.Period) -> pd.Period:
-    """The month of the first order in ``tables`` (earlier months have no orders to compare);
-    ``period`` when there is none."""
+def order_span(tables: Mapping[str, pd.DataFrame], period: pd.Period) -> tuple[pd.Period, pd.Timestamp | None]:
+    """The month of the first order in ``tables`` (earlier months have no orders to compare;
+    ``period`` when there is none) and the date of the last (None when there is none)."""
     dates = table_part(tables, "orders", [schema.Orders.order_date])[schema.Orders.order_date]
-    return dates.min().to_period("M") if len(dates) else period
+    if not len(dates):
+        return period, None
+    return dates.min().to_period("M"), dates.max()
 
 
-def history_notes(first: pd.Period, period: pd.Period, lang: str = "en", *, early_warning: bool = False) -> list[str]:
-    """Sentences for a source whose orders begin (``first``) too recently for what a report of
-    ``period`` shows: figures over the last 12 months that cover fewer months, and
-    (``early_warning``) an early warning that cannot judge any dealer on its own history yet.
-    Empty for a long enough history."""
+def history_notes(first: pd.Period, last: pd.Timestamp | None, period: pd.Period, lang: str = "en", *,
+                  early_warning: bool = False) -> list[str]:  # fmt: skip
+    """Sentences for a source whose orders, from ``first`` to ``last``, do not cover what a report
+    of ``period`` shows: none dated in the month (its orders may not be loaded yet), figures over
+    the last 12 months that cover fewer months, and (``early_warning``) an early warning that
+    cannot judge any dealer on its own history yet. Empty when the orders cover it all."""
     from channel_analysis.early_warning.signals import MIN_HISTORY, RECENT_MONTHS
 
-    months = (period - first).n + 1
     lines = []
+    if last is None or last < period.start_time:
+        lines.append(sentence("sum.no_orders_in_month", lang, month=fmt_month(period, lang),
+                              last=f"{last:%Y-%m-%d}" if last is not None else "—"))
+    months = (period - first).n + 1
     if months < 12:
         lines.append(sentence("sum.short_history", lang, first=fmt_month(first, lang), n=months))
     # a dealer is judged on MIN_HISTORY months of orders before the RECENT_MONTHS judged

@@ -163,6 +163,30 @@ def test_the_log_file_records_the_steps(world, notebooks, tmp_path):
     assert "validating" in text and "report dealer_health" in text and "published" in text
 
 
+def test_a_month_without_any_order_is_published_with_a_warning_in_the_log(world, notebooks, tmp_path, capsys):
+    # the world's orders end in December 2025: February 2026 has ended but nothing in it was loaded
+    log = tmp_path / "run.log"
+    assert main(["run", "--data", str(world), "--month", "2026-02", "--out", str(tmp_path / "reports"),
+                 "--log", str(log)]) == 0
+    said = "no order in the source is dated in 2026-02: if the month's orders are not loaded yet"
+    assert f"warning: {said}" in capsys.readouterr().err
+    assert f"WARNING 2026-02: {said}" in log.read_text(encoding="utf-8")
+    assert run(world, tmp_path / "reports", "--log", str(log)) == 0  # December has its orders: nothing said
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_month_that_has_not_ended_is_refused_before_anything_is_read(tmp_path, capsys):
+    now = pd.Timestamp.today().to_period("M")
+    out = tmp_path / "reports"
+    for month in (now, now + 2):
+        assert main(["run", "--data", str(tmp_path / "nothing"), "--month", str(month), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert f"month {month} has not ended" in err and f"run {now - 1}, the last whole month" in err
+    assert main(["backtest", "--data", str(tmp_path), "--months", f"{now - 3}..{now}", "--out", str(out)]) == 2
+    assert f"month {now} has not ended" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_backtest_writes_the_same_tables_as_a_run(world, notebooks, tmp_path):
     assert run(world, tmp_path / "reports") == 0
     assert main(["backtest", "--data", str(world), "--months", "2025-11..2025-12", "--out", str(tmp_path / "bt")]) == 0
