@@ -121,8 +121,8 @@ class DeckFigures:
 
     def manager(self, manager_id: Any) -> str:
         """``"罗涛国"`` for a known id, the id itself otherwise, ``"—"`` for none."""
-        if manager_id is None or (isinstance(manager_id, float) and math.isnan(manager_id)) or manager_id == "":
-            return "—"
+        if manager_id is None or (pd.api.types.is_scalar(manager_id) and pd.isna(manager_id)) or manager_id == "":
+            return "—"  # None, NaN and pd.NA (a source without sales_manager_id) alike
         return self.managers.get(str(manager_id)) or str(manager_id)
 
     @property

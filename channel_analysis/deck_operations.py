@@ -11,7 +11,7 @@ from channel_analysis import deck_data as dd
 from channel_analysis.deck_charts import PERCENT_FORMAT, bar_chart, money_format
 from channel_analysis.deck_data import DeckFigures, count, money, share
 from channel_analysis.deck_pptx import ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, INK, MUTED, Canvas, fit
-from channel_analysis.deck_slides import caption, cards, exact, footer, footnote, missing, short
+from channel_analysis.deck_slides import caption, cards, empty, exact, footer, footnote, missing, short
 from channel_analysis.labels import label
 from channel_analysis.plots import PALETTE
 
@@ -31,8 +31,8 @@ def scorecard_slide(canvas: Canvas, f: DeckFigures) -> None:
     slide = canvas.slide(L("deck_scorecard"), footer=footer(f, lang))
     body = canvas.content_box()
     sc = f.scorecard
-    if sc is None or not len(sc):
-        return missing(canvas, slide, body, "dealers")
+    if sc is None or not len(sc):  # no dealer names a sales manager
+        return empty(canvas, slide, body, L("no_managers"))
     s = f.settings
     shown = sc.sort_values("rank").tail(MAX_MANAGERS).sort_values("rank")  # the weakest when there are many
     names = [f.manager(m) for m in shown["sales_manager_id"]]
@@ -108,7 +108,7 @@ def service_slide(canvas: Canvas, f: DeckFigures) -> None:
     fills = {(i, 4): GOOD_FILL if v >= target else BAD_FILL for i, v in enumerate(sv["sla_compliance"]) if pd.notna(v)}
     canvas.table(slide, body.part(0.53, 0.33, 0.47, 0.5), [L("process"), L("deck_limit"), L("deck_due"),
                  L("deck_within"), "%", L("deck_backlog"), L("deck_median")], rows,
-                 widths=[1.3, 0.8, 0.7, 0.8, 0.7, 0.8, 0.9], size=10.5, fills=fills,
+                 widths=[1.2, 0.75, 0.7, 0.8, 0.7, 1.0, 0.85], size=10.5, fills=fills,
                  align_right=(1, 2, 3, 4, 5, 6), name="table:service")  # fmt: skip
     footnote(canvas, slide, body.part(0.53, 0.86, 0.47, 0.14), L("deck_sla_note"))
     notes = [f"{L('sla_compliance')}: {exact('sla_compliance', sla)} ({L('target')} {share(target)})",

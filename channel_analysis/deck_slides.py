@@ -69,7 +69,11 @@ def short(name: str, ems: float, size: float = 11) -> str:
 
 def missing(canvas: Canvas, slide, body: Box, table: str) -> None:
     """The slide's one line when the table it needs is not in the source (and the same as notes)."""
-    text = label("deck_missing", canvas.lang).format(table=table_names([table], canvas.lang))
+    empty(canvas, slide, body, label("deck_missing", canvas.lang).format(table=table_names([table], canvas.lang)))
+
+
+def empty(canvas: Canvas, slide, body: Box, text: str) -> None:
+    """The slide's one line when it has nothing to show, and why (and the same as notes)."""
     canvas.text(slide, body.part(0, 0, 1, 0.2), [text], size=14, name="text:missing")
     canvas.notes(slide, [text])
 

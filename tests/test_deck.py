@@ -396,3 +396,13 @@ def test_a_short_order_history_is_said_on_the_title_slide(tables, tmp_path, deck
                        "can be judged that way yet: most alerts cannot be raised, and a health score of 100 only means "
                        "that nothing is known against a dealer."]
     assert not [s for s in deck_en.slides[0].shapes if s.name == "text:history"]  # 24 months: nothing to say
+
+
+def test_a_source_that_names_no_sales_manager_gives_every_slide(tables, tmp_path):
+    # sales_manager_id is optional in dealers: without it, alerts and actions have no owner (pd.NA)
+    unnamed = {name: frame for name, frame in tables.items() if name != "sales_managers"}
+    unnamed["dealers"] = tables["dealers"].drop(columns="sales_manager_id")
+    deck = Presentation(str(build_deck(DeckInputs(unnamed, MONTH), tmp_path / "deck.pptx")))
+    assert len(deck.slides) == len(SLIDES)
+    texts = [s.text_frame.text for sl in deck.slides for s in sl.shapes if s.name == "text:missing"]
+    assert texts == ["No sales managers are named in the data."]  # not "no Dealers table"

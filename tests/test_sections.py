@@ -130,3 +130,14 @@ def test_a_month_without_alerts_says_so_instead_of_an_empty_table(source, shown)
     index.most_urgent(md)
     page = "".join(shown["html"])
     assert "No alerts this month." in page and "<table" not in page
+
+
+def test_a_source_that_names_no_sales_manager_charts_no_empty_trend(source, shown):
+    dealers = "\n".join(",".join(line.split(",")[:4] + line.split(",")[5:]) for line in BASE["dealers"].splitlines())
+    md = month_data(source("sales_managers", dealers=dealers + "\n"), MONTH)
+    sales_managers.breakers(md)
+    assert "Sales manager" not in "".join(shown["html"])  # a column that could only be empty
+    shown["html"].clear()
+    sales_managers.trend(md)
+    assert len(shown["figures"]) == 1  # the network's rules; no chart of managers meeting them on a 1970 axis
+    assert "No sales managers are named in the data." in "".join(shown["html"])

@@ -152,6 +152,8 @@ def breakers(md: MonthData) -> None:
         show_text(md.text("breaker_counts_orders_only", first=first, table=table_names(["interactions"], md.lang)))
         frame = frame.drop(columns=["last_call_date", "days_since_last_call", "last_visit_date",
                                     "days_since_last_visit"])
+    if (frame["sales_manager"] == "").all():  # no dealer names a sales manager: an empty column
+        frame = frame.drop(columns="sales_manager")
     show_table(frame, lang=md.lang, long=True, label_values=["rule"], wrap=["dealer"])
 
 
@@ -178,12 +180,15 @@ def trend(md: MonthData) -> None:
         ax.tick_params(axis="x", labelrotation=30)
         if ax.get_legend() is not None:
             ax.get_legend().set_title("")
-    if charted:
-        left.legend(loc="lower left", fontsize=9)
+    if charted:  # below the chart: inside, it covers the lines wherever coverage sits
+        left.legend(loc="upper left", bbox_to_anchor=(0.0, -0.22), fontsize=9, frameon=False)
         _relabel_legend(left, md)
     show_figure(fig)
     if not charted:
         note(md, "no_coverage", table=table_names(["interactions"], md.lang))
+    if meeting.empty:  # no dealer names a sales manager
+        note(md, "no_managers")
+        return
     fig, ax = figure(9, 3.4)
     plots.plot_line_over_months(meeting, x="month", y="managers_meeting_rule", hue="metric", lang=md.lang, ax=ax,
                                 title=md.text("chart.managers_meeting"))
