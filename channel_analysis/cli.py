@@ -96,7 +96,7 @@ def cli() -> None:
 
 @cli.command("demo-data")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder to write the tables into.")
-@click.option("--dealers", default=1000, show_default=True, type=click.IntRange(min=10), help="Number of dealers.")
+@click.option("--dealers", default=1000, show_default=True, type=int, help="Number of dealers (at least 20).")
 @click.option("--start", default="2023-01", show_default=True, help="First month (YYYY-MM).")
 @click.option("--end", default=None, help="Last month (YYYY-MM) [default: the demo's last month].")
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed: the same seed gives the same files.")

@@ -299,6 +299,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "same_month_last_year": ("Same month last year", "去年同期"),
     "change_vs_last_year": ("vs last year", "较去年同期"),
     # what changed since last month (report_data.MonthData.changes_summary)
+    "all_dealers": ("All dealers", "全部经销商"),
+    "n.survival_pooled": ("Fewer than {n} dealers signed in any one year: one curve for all dealers.",
+                          "每年签约的经销商均少于{n}家：全部经销商合为一条曲线。"),
+    "n.survival_too_few": ("Fewer than {n} dealers in the network: too few for a curve.",
+                           "网络中的经销商少于{n}家，无法绘制曲线。"),
     "n.churn_short_history": ("Orders in the source begin in {first}: for a dealer that left before {until}, the "
                               "revenue covers less than its last year.",
                               "数据源中的订单始于{first}：{until}之前退出的经销商，其销售额不足一整年。"),

@@ -20,11 +20,12 @@ from pathlib import Path
 import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter, ScalarFormatter
 
 from channel_analysis.labels import label
 
@@ -194,11 +195,24 @@ class _ShareFormatter(PercentFormatter):
         return ("0" if float(text) == 0 else text) + "%"
 
 
-def count_axis(ax: Axes, *, axis: str = "y") -> Axes:
+def count_axis(ax: Axes, *, axis: str = "y", whole: bool = False) -> Axes:
     """Format ``axis`` ticks of counts with thousands separators (12,000, as the bar labels say)
-    when they are whole numbers of 1,000 or more; other ticks as matplotlib writes them."""
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(_CountFormatter())
+    when they are whole numbers of 1,000 or more; other ticks as matplotlib writes them.
+    ``whole`` (the values are whole numbers): ticks on whole numbers only (0, 1, 2 requests,
+    not 0.25, 0.5 …)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if whole:
+        target.set_major_locator(MaxNLocator(nbins="auto", integer=True))
+    target.set_major_formatter(_CountFormatter())
     return ax
+
+
+def _whole(values: pd.Series | None) -> bool:
+    """True when ``values`` are numbers, all whole (counts): their axis ticks need no fractions."""
+    if values is None or not pd.api.types.is_numeric_dtype(values):
+        return False
+    present = values.dropna().to_numpy(dtype=float)
+    return len(present) > 0 and bool(np.all(np.mod(present, 1) == 0))
 
 
 class _CountFormatter(ScalarFormatter):
@@ -233,13 +247,14 @@ def _month_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
 
 
-def _value_axis(ax: Axes, *, money: bool, percent: bool, currency: str, axis: str = "y", lang: str = "en") -> None:
+def _value_axis(ax: Axes, *, money: bool, percent: bool, currency: str, axis: str = "y", lang: str = "en",
+                values: pd.Series | None = None) -> None:  # fmt: skip
     if money:
         money_axis(ax, currency, axis=axis, lang=lang)
     elif percent:
         percent_axis(ax, axis=axis)
     else:
-        count_axis(ax, axis=axis)
+        count_axis(ax, axis=axis, whole=_whole(values))
 
 
 def _legend_labels(ax: Axes, lang: str) -> None:
@@ -290,7 +305,7 @@ def plot_line_over_months(
     _target_line(ax, target, lang)
     _month_axis(ax)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
+    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang, values=data[y])
     if target is not None and hue is None:
         ax.legend(loc="best")
     _legend_labels(ax, lang)
@@ -338,7 +353,7 @@ def plot_bar(
     ax.set_xlabel(label(axes_xy["x"], lang))
     ax.set_ylabel(label(axes_xy["y"], lang))
     (ax.yaxis if horizontal else ax.xaxis).grid(False)
-    _value_axis(ax, money=money, percent=percent, currency=currency, axis=value_axis, lang=lang)
+    _value_axis(ax, money=money, percent=percent, currency=currency, axis=value_axis, lang=lang, values=data[value])
     if bar_labels and len(data) <= 25:
         _label_bars(ax, axis=value_axis, money=money, percent=percent, currency=currency, lang=lang)
     _legend_labels(ax, lang)
@@ -402,7 +417,7 @@ def plot_control_chart(
                s=60, zorder=3, label=label(flag_label, lang))
     _month_axis(ax)
     ax.set(xlabel=label(x, lang), ylabel=label(value, lang), title=title or "")
-    _value_axis(ax, money=money, percent=False, currency=currency, lang=lang)
+    _value_axis(ax, money=money, percent=False, currency=currency, lang=lang, values=series_frame[value])
     if legend:
         ax.legend(loc="best")
     return ax
@@ -483,7 +498,7 @@ def plot_lines_with_band(
         ax.fill_between(rows[x], rows[lower], rows[upper], color=colour, alpha=alpha, linewidth=0)
         ax.plot(rows[x], rows[y], color=colour, linewidth=2, label=name)
     ax.set(xlabel=label(xlabel or x, lang), ylabel=label(ylabel or y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
+    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang, values=frame[y])
     if hue is not None:
         ax.legend(title=label(hue, lang), loc="best")
     return ax
@@ -528,7 +543,7 @@ def plot_stacked_bars(
         ax.margins(y=0.1)
     ax.xaxis.grid(False)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang)
+    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang, values=frame[y])
     handles, names = ax.get_legend_handles_labels()  # listed as stacked: the top part first
     ax.legend(handles[::-1], names[::-1], title=label(hue, lang), loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
@@ -590,7 +605,7 @@ def plot_estimates(
     ax.set_ylim(len(frame) - 0.4, -0.6)
     ax.yaxis.grid(False)
     ax.set(xlabel=label(xlabel or estimate, lang), ylabel="", title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, axis="x", lang=lang)
+    _value_axis(ax, money=money, percent=percent, currency=currency, axis="x", lang=lang, values=frame[estimate])
     ax.legend(loc="best", fontsize=9)
     return ax
 

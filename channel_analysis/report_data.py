@@ -1034,8 +1034,9 @@ def _summary_service(md: MonthData) -> list[str]:
     lines.append(md.text("sum.complaints", n=fmt_count(md.kpi("complaints")),
                          prev=fmt_count(_kpi_or_nan(md, "complaints", prev))))
     via = md.kpi("via_sales_manager_share")
-    lines.append(md.text("sum.via", value=fmt_share(via),
-                         pts=fmt_points(via, _kpi_or_nan(md, "via_sales_manager_share", prev), lang)))
+    if not _missing(via):  # no request opened in M: nothing came through anyone
+        lines.append(md.text("sum.via", value=fmt_share(via),
+                             pts=fmt_points(via, _kpi_or_nan(md, "via_sales_manager_share", prev), lang)))
     if schema.ServiceRequests.department not in requests:
         return lines
     slow = slowest_departments(requests, as_of=md.label, settings=md.settings)

@@ -145,6 +145,11 @@ def test_survival_by_cohort():
     y2023 = out[out["cohort"] == pd.Period("2023", "Y")].set_index("months")["survival"]
     assert y2023[[2, 3, 11, 12, 23]].tolist() == pytest.approx([1, 2 / 3, 2 / 3, 1 / 3, 1 / 3])
     assert pd.Period("2025", "Y") not in set(out["cohort"])  # Z1 signs after as_of
+    # the 7 dealers signed by December 2024 as one cohort: V1 and W2 lost at month 3, all 7 at risk
+    # → 5/7; V2 lost at month 12 with V2 and V3 at risk (the others are younger) → 5/7 × 1/2
+    pooled = cohorts.survival_by_cohort(dealers, as_of="2024-12", cohort_freq=None).set_index("months")
+    assert set(pooled["cohort"]) == {"all"} and pooled.loc[0, "at_risk"] == 7
+    assert pooled["survival"][[2, 3, 11, 12]].tolist() == pytest.approx([1, 5 / 7, 5 / 7, 5 / 14])
 
 
 STATUS_DEALERS = pd.DataFrame(

@@ -187,6 +187,18 @@ def test_count_ticks_reaching_thousands_get_separators_as_the_bar_labels_do(cjk_
     assert "0.4" in [t.get_text() for t in small.get_xticklabels()]  # other ticks as matplotlib writes them
 
 
+def test_a_few_whole_counts_get_whole_ticks(cjk_font):
+    # 2 requests and 0: ticks 0, 1, 2, not 0.25, 0.5 …; the same range of means keeps its fractions
+    bars = pd.DataFrame({"process": ["order", "payment"], "opened": [2, 0]})
+    ax = plots.plot_bar(bars, category="process", value="opened")
+    ax.figure.canvas.draw()
+    ticks = [float(t) for t in ax.get_xticks() if 0 <= t <= 2]
+    assert ticks and all(t.is_integer() for t in ticks), ticks
+    means = plots.plot_bar(bars.assign(opened=[2.0, 0.5]), category="process", value="opened")
+    means.figure.canvas.draw()
+    assert not all(float(t).is_integer() for t in means.get_xticks())
+
+
 def test_stacked_bars_list_their_parts_as_stacked_and_say_the_total(cjk_font):
     frame = pd.DataFrame({"quarter": ["2026Q1"] * 3 + ["2026Q2"] * 3, "category": ["cat.setup", "cat.advertising", "cat.other"] * 2,
                           "cac": [100.0, 50.0, 25.0, 80.0, 40.0, 10.0]})

@@ -146,3 +146,16 @@ def test_a_source_that_names_no_sales_manager_charts_no_empty_trend(source, show
     sales_managers.trend(md)
     assert len(shown["figures"]) == 1  # the network's rules; no chart of managers meeting them on a 1970 axis
     assert "No sales managers are named in the data." in "".join(shown["html"])
+
+
+def test_a_small_network_gets_one_survival_curve_for_all_dealers_or_a_note(source, shown):
+    dealers = BASE["dealers"] + "D004,烟台起重,山东,B,SM1,2022-05-01,\nD005,无锡吊装,江苏,B,SM2,2023-05-01,\n"
+    # signing years 2022: 1 dealer, 2023: 1, 2024: 3 — fewer than 4 in each, 5 in all
+    dealer_health.survival(month_data(source(dealers=dealers), MONTH), min_at_risk=4)
+    assert "Fewer than 4 dealers signed in any one year: one curve for all dealers." in "".join(shown["html"])
+    (fig,) = shown["figures"]
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["All dealers"]
+    shown["html"].clear(), shown["figures"].clear()
+    dealer_health.survival(month_data(source(dealers=dealers), MONTH), min_at_risk=6)
+    assert "Fewer than 6 dealers in the network: too few for a curve." in "".join(shown["html"])
+    assert not shown["figures"]

@@ -179,9 +179,10 @@ def retained_dealer_value(
     return out.reset_index(names=by) if by else out.reset_index(drop=True)
 
 
-def survival_by_cohort(dealers: pd.DataFrame, *, as_of: str | pd.Period, cohort_freq: str = "Y") -> pd.DataFrame:
+def survival_by_cohort(dealers: pd.DataFrame, *, as_of: str | pd.Period, cohort_freq: str | None = "Y") -> pd.DataFrame:
     """dealers → one row per signing cohort and month since signing: cohort, months,
     at_risk, lost, survival, ci_low, ci_high (Kaplan–Meier, statsmodels ``SurvfuncRight``).
+    ``cohort_freq=None``: every dealer in one cohort, ``"all"`` (a small network's one curve).
 
     Duration: calendar months from the signing month to the month of terminated_date; a
     dealer still in the network at ``as_of`` (terminated_date empty or later) is censored
@@ -197,7 +198,8 @@ def survival_by_cohort(dealers: pd.DataFrame, *, as_of: str | pd.Period, cohort_
     from statsmodels.duration.survfunc import SurvfuncRight  # loaded only when survival is asked for
 
     z, parts = stats.norm.ppf(0.975), []
-    for cohort, index in frame.groupby(_cohort(signed, cohort_freq)).groups.items():
+    groups = _cohort(signed, cohort_freq) if cohort_freq is not None else pd.Series("all", index=signed.index)
+    for cohort, index in frame.groupby(groups).groups.items():
         time, event = duration[index].to_numpy(), lost[index].to_numpy()
         months = np.arange(time.max() + 1)
         fit = SurvfuncRight(time.astype(float), event.astype(int))

@@ -279,11 +279,20 @@ def survival(md: MonthData, cohorts: int = 6, min_at_risk: int = 5) -> None:
         return
     recent = sorted(frame["cohort"].unique())[-cohorts:]
     frame = frame[frame["cohort"].isin(recent) & (frame["at_risk"] >= min_at_risk)]
+    if frame.empty:  # a small network: too few dealers signed in any one year, so one curve for all
+        frame = survival_by_cohort(md.tables["dealers"], as_of=md.label, cohort_freq=None)
+        frame = frame[frame["at_risk"] >= min_at_risk].assign(cohort=md.text("all_dealers"))
+        if frame.empty:
+            note(md, "n.survival_too_few", n=min_at_risk)
+            return
+        note(md, "n.survival_pooled", n=min_at_risk)
     fig, ax = figure(8.5, 4)
     plots.plot_lines_with_band(frame, x="months", y="survival", lower="ci_low", upper="ci_high", hue="cohort",
                                percent=True, xlabel="months_since_signed", ylabel="still_in_network",
                                lang=md.lang, ax=ax)
     ax.legend(title=md.text("signing_year"), loc="lower left", ncols=3, fontsize=9)
+    # a share of dealers never passes 100% (a flat curve would otherwise get a 96–104% axis)
+    ax.set_ylim(bottom=max(0.0, min(0.9, frame["ci_low"].min() - 0.05)), top=1.01)
     show_figure(fig)
 
 
