@@ -281,6 +281,8 @@ def costs_slide(canvas: Canvas, f: DeckFigures) -> None:
                      name="table:payback")  # fmt: skip
         gm = f.payback["gross_margin"].iloc[0]
         footnote(canvas, slide, right.part(0, 0.75, 1, 0.25), L("deck_payback_note").format(gm=f"{gm:.0%}"), lines=3)
+    else:  # no quarter both spent on acquisition and signed a dealer
+        canvas.text(slide, right.part(0, 0.11, 1, 0.1), [L("no_data")], size=11, colour=MUTED)
     shown = ("acquisition_spend_t12", "dealers_signed_t12", "cac_t12", "retention_spend_t12",
              "retention_cost_per_dealer_t12")  # fmt: skip
     notes = [f"{L(m)}: {exact(m, f.kpi(m))}" for m in shown]

@@ -406,3 +406,15 @@ def test_a_source_that_names_no_sales_manager_gives_every_slide(tables, tmp_path
     assert len(deck.slides) == len(SLIDES)
     texts = [s.text_frame.text for sl in deck.slides for s in sl.shapes if s.name == "text:missing"]
     assert texts == ["No sales managers are named in the data."]  # not "no Dealers table"
+
+
+def test_a_payback_with_nothing_to_show_says_so(tables, tmp_path):
+    # no dealer signed in the last 12 months: no cost to acquire one (0 signings), so no payback to show
+    old = tables["dealers"]["signed_date"] < pd.Timestamp("2025-01-01")
+    ids = set(tables["dealers"].loc[old, "dealer_id"])
+    kept = {name: frame[frame["dealer_id"].isna() | frame["dealer_id"].isin(ids)] if "dealer_id" in frame else frame
+            for name, frame in tables.items()}
+    deck = Presentation(str(build_deck(DeckInputs(kept, MONTH), tmp_path / "deck.pptx")))
+    texts = [s.text_frame.text for s in deck.slides[4].shapes if s.has_text_frame]
+    assert "No data for this section." in texts
+    assert not [s for s in deck.slides[4].shapes if s.name == "table:payback"]
