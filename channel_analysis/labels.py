@@ -299,6 +299,11 @@ _LABELS: dict[str, tuple[str, str]] = {
     "same_month_last_year": ("Same month last year", "去年同期"),
     "change_vs_last_year": ("vs last year", "较去年同期"),
     # what changed since last month (report_data.MonthData.changes_summary)
+    "n.never_closed": ("No request in the source has a closing time (closed_at): every request counts as still "
+                       "open, so none is within its time limit and the backlog only grows. Add closed_at to "
+                       "service_requests to measure them.",
+                       "数据源中没有任何请求的办结时间（closed_at）：所有请求都按未办结计算，因此无一按时办结，积压只增不减。"
+                       "请在 service_requests 中加入 closed_at 以计量这些指标。"),
     "all_dealers": ("All dealers", "全部经销商"),
     "n.survival_pooled": ("Fewer than {n} dealers signed in any one year: one curve for all dealers.",
                           "每年签约的经销商均少于{n}家：全部经销商合为一条曲线。"),

@@ -676,6 +676,11 @@ class MonthData:
         return sentence(key, self.lang, **values) if values else label(key, self.lang)
 
     @cached_property
+    def requests_closed(self) -> bool:
+        """:func:`requests_closed` of the tables as of M."""
+        return requests_closed(self.tables)
+
+    @cached_property
     def order_span(self) -> tuple[pd.Period, pd.Timestamp | None]:
         """:func:`order_span` of the tables as of M."""
         return order_span(self.tables, self.period)
@@ -858,6 +863,17 @@ class MonthData:
         return lines
 
 
+def requests_closed(tables: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether the source records when service requests close: a ``closed_at`` on any request.
+    Without one every request counts as still open (none within its time limit, a backlog that
+    only grows), which the reports then say."""
+    if "service_requests" not in tables:
+        return False
+    closed = schema.ServiceRequests.closed_at
+    part = table_part(tables, "service_requests", [closed])
+    return closed in part and bool(part[closed].notna().any())
+
+
 def order_span(tables: Mapping[str, pd.DataFrame], period: pd.Period) -> tuple[pd.Period, pd.Timestamp | None]:
     """The month of the first order in ``tables`` (earlier months have no orders to compare;
     ``period`` when there is none) and the date of the last (None when there is none)."""
@@ -1021,7 +1037,7 @@ def _summary_service(md: MonthData) -> list[str]:
     lang, prev = md.lang, md.previous_label
     if not md.has("service_requests"):
         return [md.text("no_table", table=table_names(["service_requests"], lang))]
-    lines = []
+    lines = [] if md.requests_closed else [md.text("n.never_closed")]
     sla = md.kpi("sla_compliance")
     lines.append(md.text("sum.sla", value=fmt_share(sla), target=fmt_target("sla_compliance", md.kpi_target(
         "sla_compliance"), lang), pts=fmt_points(sla, _kpi_or_nan(md, "sla_compliance", prev), lang)))

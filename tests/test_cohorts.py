@@ -182,6 +182,9 @@ def test_revenue_lost_to_churn():
     # Lost in T12: S4 only (S5 left in 2023; S1 leaves after as_of). Its 12 months ending March
     # 2024 (2023-04 … 2024-03): June 100 + February 50 = 150; March 2023's 999 is before.
     assert out["dealer_id"].tolist() == ["S4"] and out["revenue_t12_before_leaving"].tolist() == [150.0]
+    # terminated_date is optional: without it nobody has left
+    none = cohorts.revenue_lost_to_churn(STATUS_PANEL, STATUS_DEALERS.drop(columns="terminated_date"), as_of="2024-12")
+    assert none.empty and "revenue_t12_before_leaving" in none
 
 
 @st.composite

@@ -418,3 +418,10 @@ def test_a_payback_with_nothing_to_show_says_so(tables, tmp_path):
     texts = [s.text_frame.text for s in deck.slides[4].shapes if s.has_text_frame]
     assert "No data for this section." in texts
     assert not [s for s in deck.slides[4].shapes if s.name == "table:payback"]
+
+
+def test_a_source_that_records_no_closing_says_why_nothing_is_on_time(tables, tmp_path):
+    kept = dict(tables, service_requests=tables["service_requests"].drop(columns="closed_at"))
+    deck = Presentation(str(build_deck(DeckInputs(kept, MONTH), tmp_path / "deck.pptx")))
+    texts = " ".join(s.text_frame.text for s in deck.slides[7].shapes if s.has_text_frame)
+    assert "No request in the source has a closing time (closed_at)" in texts

@@ -10,7 +10,14 @@ import pytest
 
 from channel_analysis.labels import table_names
 from channel_analysis.report_data import month_data
-from channel_analysis.sections import acquisition_vs_retention, dealer_health, events, index, sales_managers
+from channel_analysis.sections import (
+    acquisition_vs_retention,
+    dealer_health,
+    events,
+    index,
+    sales_managers,
+    service_flow,
+)
 from mini_source import BASE
 
 matplotlib.use("Agg")
@@ -159,3 +166,15 @@ def test_a_small_network_gets_one_survival_curve_for_all_dealers_or_a_note(sourc
     dealer_health.survival(month_data(source(dealers=dealers), MONTH), min_at_risk=6)
     assert "Fewer than 6 dealers in the network: too few for a curve." in "".join(shown["html"])
     assert not shown["figures"]
+
+
+def test_a_source_that_records_no_closing_says_why_nothing_is_within_the_limit(source, shown):
+    rows = [line.split(",") for line in BASE["service_requests"].splitlines()]
+    requests = "\n".join(",".join(r[:4] + r[5:]) for r in rows) + "\n"  # closed_at (the 5th column) left out
+    md = month_data(source(service_requests=requests), "2024-03")
+    words = "No request in the source has a closing time (closed_at): every request counts as still open"
+    assert md.changes_summary("service_flow")[0].startswith(words)
+    service_flow.sla(md)
+    assert words in "".join(shown["html"])
+    # with closed_at (R1 closed in February) nothing is said
+    assert not any(line.startswith(words) for line in month_data(source(), "2024-03").changes_summary("service_flow"))

@@ -236,7 +236,8 @@ def revenue_lost_to_churn(panel: pd.DataFrame, dealers: pd.DataFrame, *, as_of: 
     gone = _ordinal(_col(dealers, D.terminated_date).astype("datetime64[ns]"))
     lost = dealers[gone.between(month.ordinal - 11, month.ordinal)]
     columns = (D.dealer_id, D.region, D.sales_manager_id, D.signed_date, D.terminated_date)
-    out = pd.DataFrame({c: _col(lost, c) for c in columns})
+    # typed as dates even when the optional column is absent (then nobody has left)
+    out = pd.DataFrame({c: _col(lost, c) for c in columns}).astype({D.terminated_date: "datetime64[ns]"})
     rows = panel_as_of(panel, as_of=month).merge(out[[D.dealer_id, D.terminated_date]], on=P.dealer_id)
     left = _ordinal(rows[D.terminated_date])
     window = _ordinal(rows[P.month]).between(left - 11, left)

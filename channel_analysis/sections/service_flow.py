@@ -112,6 +112,13 @@ def sla(md: MonthData) -> None:
                        "satisfaction_mean"]],
                lang=md.lang, label_values=[S.process], percent_columns=["sla_compliance"],
                decimals={"satisfaction_mean": 1})
+    _never_closed(md)
+
+
+def _never_closed(md: MonthData) -> None:
+    """The caveat of a source that records no closing: every request then counts as open."""
+    if not md.requests_closed:
+        note(md, "n.never_closed")
 
 
 @section("backlog", needs=NEEDS)
@@ -126,6 +133,7 @@ def backlog(md: MonthData) -> None:
     axes[1].set_ylim(bottom=0)
     axes[2].set_ylim(1, 5)
     show_figure(fig)
+    _never_closed(md)
 
 
 @section("via_sales_manager", needs=NEEDS)
