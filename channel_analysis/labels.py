@@ -304,6 +304,9 @@ _LABELS: dict[str, tuple[str, str]] = {
                        "service_requests to measure them.",
                        "数据源中没有任何请求的办结时间（closed_at）：所有请求都按未办结计算，因此无一按时办结，积压只增不减。"
                        "请在 service_requests 中加入 closed_at 以计量这些指标。"),
+    "n.no_expense_region": ("Expenses carry no region, so their spend counts for the network only: no cost to "
+                            "acquire a dealer per region.",
+                            "费用没有区域信息，只计入全网：无法按区域计算单个经销商的开发成本。"),
     "all_dealers": ("All dealers", "全部经销商"),
     "n.survival_pooled": ("Fewer than {n} dealers signed in any one year: one curve for all dealers.",
                           "每年签约的经销商均少于{n}家：全部经销商合为一条曲线。"),

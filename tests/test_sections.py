@@ -178,3 +178,27 @@ def test_a_source_that_records_no_closing_says_why_nothing_is_within_the_limit(s
     assert words in "".join(shown["html"])
     # with closed_at (R1 closed in February) nothing is said
     assert not any(line.startswith(words) for line in month_data(source(), "2024-03").changes_summary("service_flow"))
+
+
+def test_an_event_list_leaves_out_the_optional_columns_the_source_does_not_give(source, shown, monkeypatch):
+    from channel_analysis import report
+
+    tables: list = []
+    monkeypatch.setattr(report, "_ensure_itables", lambda: None)
+    monkeypatch.setattr(report, "_interactive_table", lambda shown_frame, *a, **k: tables.append(shown_frame) or "")
+    rows = [line.split(",") for line in BASE["events"].splitlines()]
+    events_text = "\n".join(",".join([r[0], r[1], r[2], r[5]]) for r in rows) + "\n"  # name and region left out
+    events.event_list(month_data(source(events=events_text), MONTH))
+    (table,) = tables
+    assert list(table.columns) == ["Held on", "Kind", "Cost", "Attendees", "Cost per attendee"]
+
+
+def test_expenses_without_a_region_give_no_chart_of_zeros_by_region(source, shown):
+    rows = [line.split(",") for line in BASE["expenses"].splitlines()]
+    expenses_text = "\n".join(",".join(r[:5] + r[6:]) for r in rows) + "\n"  # region (the 6th column) left out
+    acquisition_vs_retention.cac_by_quarter(month_data(source(expenses=expenses_text), "2024-06"))
+    assert "Expenses carry no region, so their spend counts for the network only" in "".join(shown["html"])
+    assert len(shown["figures"]) == 1  # the quarters; no bars of ¥0 per region
+    shown["html"].clear(), shown["figures"].clear()
+    acquisition_vs_retention.cac_by_quarter(month_data(source(), "2024-06"))
+    assert len(shown["figures"]) == 2 and "Expenses carry no region" not in "".join(shown["html"])

@@ -156,7 +156,10 @@ def cac_by_quarter(md: MonthData) -> None:
     if frame["quarter"].str.endswith("*").any():
         note(md, "n.incomplete_quarter")
     regions = cac_by_region_frame(md)
-    if len(regions):
+    spent = md.view("expenses")
+    if X.region not in spent or spent[X.region].isna().all():  # spend without a region counts for the network only
+        note(md, "n.no_expense_region")
+    elif len(regions):
         fig, ax = figure(8, 0.28 * len(regions) + 1.2)
         plots.plot_bar(regions, category="region", value="cac_t12", money=True, lang=md.lang, ax=ax,
                        palette=[plots.PALETTE[1]] * len(regions), title=md.text("chart.cac_by_region"))

@@ -75,8 +75,11 @@ def event_list(md: MonthData) -> None:
     plots.plot_scatter(shown, x="attendees", y="cost_per_attendee", hue=E.kind, money_y=True, lang=md.lang, ax=ax,
                        palette=colours_of(dict.fromkeys(shown[E.kind]), "event_kind"))
     show_figure(fig)
-    show_table(frame[[E.held_on, E.name, E.kind, E.region, E.cost, "attendees", "cost_per_attendee"]], lang=md.lang,
-               long=True, label_values=[E.kind], money_columns=[E.cost, "cost_per_attendee"])
+    # name and region are optional: a column the source does not give would only be empty
+    columns = [c for c in (E.held_on, E.name, E.kind, E.region, E.cost, "attendees", "cost_per_attendee")
+               if c not in (E.name, E.region) or c in md.tables["events"]]
+    show_table(frame[columns], lang=md.lang, long=True, label_values=[E.kind],
+               money_columns=[E.cost, "cost_per_attendee"])
 
 
 @section("event_effect", needs=NEEDS)
