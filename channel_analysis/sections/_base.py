@@ -16,7 +16,7 @@ from channel_analysis.report import show_figure, show_heading, show_table, show_
 from channel_analysis.report_data import MonthData
 
 __all__ = ["section", "figure", "show_figure", "show_table", "show_text", "note", "prefixed", "in_order",
-           "colours_of"]
+           "colours_of", "drop_empty"]
 
 # one colour per code of each family, the same in every chart of every report (a family of its
 # own each: "support" is an expense category and a process step)
@@ -82,6 +82,13 @@ def in_order(frame: pd.DataFrame, column: str, order: Sequence[str]) -> pd.DataF
     return frame.assign(_o=frame[column].map(rank).fillna(len(rank))).sort_values("_o", kind="stable").drop(
         columns="_o"
     )
+
+
+def drop_empty(frame: pd.DataFrame, columns: Sequence[str] = ("sales_manager",)) -> pd.DataFrame:
+    """``frame`` without those of ``columns`` that hold nothing (a source that names no sales
+    manager: a column that could only be empty)."""
+    empty = [c for c in columns if c in frame and frame[c].fillna("").astype(str).eq("").all()]
+    return frame.drop(columns=empty)
 
 
 def colours_of(codes: Sequence[str], family: str, prefix: str = "") -> list[str]:

@@ -23,7 +23,7 @@ from channel_analysis.report_data import (
     fmt_value,
     table_part,
 )
-from channel_analysis.sections._base import figure, note, section, show_figure, show_table, show_text
+from channel_analysis.sections._base import drop_empty, figure, note, section, show_figure, show_table, show_text
 
 D, O = schema.Dealers, schema.Orders
 CHART_ALERTS = ("purchase_stop", "purchase_drop", "below_peers", "calls_drop", "no_reorder")  # orders tell their story
@@ -222,7 +222,7 @@ def health_distribution(md: MonthData) -> None:
 @section("action_list")
 def action_list(md: MonthData) -> None:
     """Every alert of the month: searchable, sortable, most urgent first."""
-    frame = action_list_frame(md)
+    frame = drop_empty(action_list_frame(md))
     if frame.empty:
         note(md, "no_alerts")
         return
@@ -235,7 +235,7 @@ def health_falls(md: MonthData) -> None:
     if md.previous is None:
         note(md, "no_previous_month")
         return
-    frame = health_falls_frame(md)
+    frame = drop_empty(health_falls_frame(md))
     if frame.empty:
         note(md, "no_health_falls")
         return
@@ -299,7 +299,7 @@ def survival(md: MonthData, cohorts: int = 6, min_at_risk: int = 5) -> None:
 @section("churn")
 def churn(md: MonthData) -> None:
     """The dealers that left in the last 12 months and the revenue they brought before."""
-    frame = churn_frame(md)
+    frame = drop_empty(churn_frame(md))
     if frame.empty:
         note(md, "no_churn")
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from channel_analysis.report import show_links, summary_box
 from channel_analysis.report_data import MonthData
 from channel_analysis.sections import dealer_health
-from channel_analysis.sections._base import note, section, show_table
+from channel_analysis.sections._base import drop_empty, note, section, show_table
 
 REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
 TOPICS = ("dealer_health", "costs", "managers", "service")
@@ -43,7 +43,7 @@ def at_a_glance(md: MonthData) -> None:
 @section("index_urgent")
 def most_urgent(md: MonthData, n: int = 10) -> None:
     """The most urgent alerts; the full list is in the dealer-health report and alerts.xlsx."""
-    frame = dealer_health.action_list_frame(md).head(n)
+    frame = drop_empty(dealer_health.action_list_frame(md).head(n))
     if frame.empty:
         note(md, "no_alerts")
         return

@@ -13,7 +13,7 @@ from channel_analysis.metrics._common import SALES_MANAGER
 from channel_analysis.metrics.scorecard import RULES, sales_manager_scorecard
 from channel_analysis.report import summary_box
 from channel_analysis.report_data import MonthData, fmt_count, rule_tables
-from channel_analysis.sections._base import figure, note, section, show_figure, show_table, show_text
+from channel_analysis.sections._base import drop_empty, figure, note, section, show_figure, show_table, show_text
 
 RULE_COLOURS = {3: "#3a9d5d", 2: "#d4a017", 1: "#e07b39", 0: "#c0392b"}
 RANKING_SHOWN = 15  # managers charted at each end of a long ranking
@@ -152,8 +152,7 @@ def breakers(md: MonthData) -> None:
         show_text(md.text("breaker_counts_orders_only", first=first, table=table_names(["interactions"], md.lang)))
         frame = frame.drop(columns=["last_call_date", "days_since_last_call", "last_visit_date",
                                     "days_since_last_visit"])
-    if (frame["sales_manager"] == "").all():  # no dealer names a sales manager: an empty column
-        frame = frame.drop(columns="sales_manager")
+    frame = drop_empty(frame)
     show_table(frame, lang=md.lang, long=True, label_values=["rule"], wrap=["dealer"])
 
 
