@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Mapping
@@ -601,9 +602,15 @@ def fmt_target(metric: str, target: float, lang: str = "en") -> str:
     return f"≤ {text}" if metric == "first_order_only_share" else text
 
 
+# "1 dealers" → "1 dealer" (a count of one, not part of 21, 1.5 or 1,000)
+_ONE = re.compile(r"(?<![\d.,])1 (dealer|month|request|alert|event|manager|prospect|attendee|year|day)s\b")
+
+
 def sentence(key: str, lang: str, **values: Any) -> str:
-    """The sentence ``key`` of :mod:`~channel_analysis.labels` in ``lang``, filled with ``values``."""
-    return label(key, lang).format(**values)
+    """The sentence ``key`` of :mod:`~channel_analysis.labels` in ``lang``, filled with ``values``
+    (in English a count of one takes the singular)."""
+    text = label(key, lang).format(**values)
+    return _ONE.sub(r"1 \1", text) if lang == "en" else text
 
 
 # --------------------------------------------------------------------------- the month

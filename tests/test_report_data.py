@@ -28,6 +28,7 @@ from channel_analysis.report_data import (
     history_notes,
     month_data,
     read_prepared_source,
+    sentence,
     write_prepared_source,
 )
 from channel_analysis.validate import validate_source
@@ -244,6 +245,15 @@ def test_the_history_notes_come_first_where_figures_over_12_months_are_shown(sou
     assert md.changes_summary("costs")[0] == SHORT.format(n=6)
     assert SHORT.format(n=6) not in md.changes_summary("dealer_health", history=False)
     assert SHORT.format(n=6) not in md.changes_summary("service_flow")  # no 12-month figure there
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [("1", "1 dealer left"), ("21", "21 dealers left"), ("1,001", "1,001 dealers left"), ("0", "0 dealers left")],
+)
+def test_a_count_of_one_takes_the_singular_in_english(n, text):
+    assert sentence("churn_total", "en", n=n, value="¥5k", share="1%").startswith(text + " in the last 12 months")
+    assert sentence("churn_total", "zh", n=n, value="¥5k", share="1%").startswith(f"近12个月共有{n}家")
 
 
 def test_a_month_without_orders_is_said_first(source):

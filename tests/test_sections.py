@@ -132,7 +132,7 @@ def test_revenue_lost_to_churn_says_when_orders_begin_within_a_leavers_last_year
     shown["html"].clear()
     dealer_health.churn(month_data(source(), "2025-06"))  # orders from January 2024: a whole year
     page = "".join(shown["html"])
-    assert "1 dealers left in the last 12 months" in page
+    assert "1 dealer left in the last 12 months" in page
     assert "begin in" not in page
 
 
