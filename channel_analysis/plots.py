@@ -669,10 +669,11 @@ def plot_scatter(
         palette = dict(zip(levels, (colours[k % len(colours)] for k in range(len(levels)))))
     sns.scatterplot(data=data, x=x, y=y, hue=hue, ax=ax, s=45, alpha=0.8, palette=palette if hue is not None else None)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    if money_x:
-        money_axis(ax, currency, axis="x", lang=lang)
-    if money_y:
-        money_axis(ax, currency, axis="y", lang=lang)
+    for axis, money in (("x", money_x), ("y", money_y)):
+        if money:
+            money_axis(ax, currency, axis=axis, lang=lang)
+        else:
+            count_axis(ax, axis=axis, whole=_whole(data[x if axis == "x" else y]))
     if hue is not None and ax.get_legend() is not None:
         ax.get_legend().set_title(label(hue, lang))
     return ax

@@ -194,6 +194,9 @@ def test_a_few_whole_counts_get_whole_ticks(cjk_font):
     ax.figure.canvas.draw()
     ticks = [float(t) for t in ax.get_xticks() if 0 <= t <= 2]
     assert ticks and all(t.is_integer() for t in ticks), ticks
+    dots = plots.plot_scatter(pd.DataFrame({"attendees": [1, 2], "cost": [5.0, 7.5]}), x="attendees", y="cost")
+    dots.figure.canvas.draw()
+    assert all(float(t).is_integer() for t in dots.get_xticks())  # attendees: 1, 2, not 1.2, 1.4 …
     means = plots.plot_bar(bars.assign(opened=[2.0, 0.5]), category="process", value="opened")
     means.figure.canvas.draw()
     assert not all(float(t).is_integer() for t in means.get_xticks())
