@@ -29,7 +29,7 @@ from channel_analysis.metrics.events import PANEL_COLUMNS as EVENT_COLUMNS
 from channel_analysis.monthly import Month, as_of, month_figures, with_previous
 from channel_analysis.panel import dealer_month_panel
 from channel_analysis.plots import compact_money
-from channel_analysis.report_data import month_effort, rule_tables, table_part, table_view
+from channel_analysis.report_data import month_effort, requests_closed, rule_tables, table_part, table_view
 
 D, O = schema.Dealers, schema.Orders
 TOP_ALERTS = 8  # at-risk dealers listed on their slide
@@ -108,6 +108,7 @@ class DeckFigures:
     service: pd.DataFrame | None = None
     event_kinds: pd.DataFrame | None = None
     event_effect: pd.DataFrame | None = None
+    requests_closed: bool = True  # any service request of the months shown with a closed_at
 
     def kpi(self, metric: str, *, previous: bool = False) -> float:
         """The network value of ``metric`` in M (or M−1); NaN when empty."""
@@ -217,6 +218,7 @@ def deck_figures(source: Any) -> DeckFigures:
     if "service_requests" in tables:
         requests = table_view(tables, "service_requests", m, inp.settings)
         f.service = mx.service_levels(requests, as_of=m.label, settings=inp.settings)
+        f.requests_closed = requests_closed(requests)
     if "events" in tables and "event_attendance" in tables:
         events, attendance = tables["events"], table_view(tables, "event_attendance", m, inp.settings)
         f.event_kinds = mx.event_cost_by_kind(events, attendance, as_of=m.label)

@@ -14,7 +14,6 @@ from channel_analysis.deck_pptx import ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, I
 from channel_analysis.deck_slides import caption, cards, empty, exact, footer, footnote, missing, short
 from channel_analysis.labels import label
 from channel_analysis.plots import PALETTE
-from channel_analysis.report_data import requests_closed
 
 MAX_MANAGERS = 10  # managers shown on the scorecard and actions slides (the rest: in the notes)
 
@@ -111,7 +110,7 @@ def service_slide(canvas: Canvas, f: DeckFigures) -> None:
                  L("deck_within"), "%", L("deck_backlog"), L("deck_median")], rows,
                  widths=[1.2, 0.75, 0.7, 0.8, 0.7, 1.0, 0.85], size=10.5, fills=fills,
                  align_right=(1, 2, 3, 4, 5, 6), name="table:service")  # fmt: skip
-    closing = requests_closed(f.tables)  # else every request counts as open: say why nothing is on time
+    closing = f.requests_closed  # else every request counts as open: say why nothing is on time
     footnote(canvas, slide, body.part(0.53, 0.86, 0.47, 0.14), L("deck_sla_note" if closing else "n.never_closed"),
              lines=2 if closing else 4)
     notes = [f"{L('sla_compliance')}: {exact('sla_compliance', sla)} ({L('target')} {share(target)})",

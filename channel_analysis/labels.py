@@ -299,10 +299,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "same_month_last_year": ("Same month last year", "去年同期"),
     "change_vs_last_year": ("vs last year", "较去年同期"),
     # what changed since last month (report_data.MonthData.changes_summary)
-    "n.never_closed": ("No request in the source has a closing time (closed_at): every request counts as still "
+    "n.never_closed": ("No request of these months has a closing time (closed_at): every request counts as still "
                        "open, so none is within its time limit and the backlog only grows. Add closed_at to "
                        "service_requests to measure them.",
-                       "数据源中没有任何请求的办结时间（closed_at）：所有请求都按未办结计算，因此无一按时办结，积压只增不减。"
+                       "这些月份的请求都没有办结时间（closed_at）：所有请求都按未办结计算，因此无一按时办结，积压只增不减。"
                        "请在 service_requests 中加入 closed_at 以计量这些指标。"),
     "n.no_expense_region": ("Expenses carry no region, so their spend counts for the network only: no cost to "
                             "acquire a dealer per region.",

@@ -684,8 +684,8 @@ class MonthData:
 
     @cached_property
     def requests_closed(self) -> bool:
-        """:func:`requests_closed` of the tables as of M."""
-        return requests_closed(self.tables)
+        """:func:`requests_closed` of the service requests the reports of M read."""
+        return requests_closed(self.view("service_requests") if self.has("service_requests") else None)
 
     @cached_property
     def order_span(self) -> tuple[pd.Period, pd.Timestamp | None]:
@@ -870,15 +870,12 @@ class MonthData:
         return lines
 
 
-def requests_closed(tables: Mapping[str, pd.DataFrame]) -> bool:
-    """Whether the source records when service requests close: a ``closed_at`` on any request.
-    Without one every request counts as still open (none within its time limit, a backlog that
-    only grows), which the reports then say."""
-    if "service_requests" not in tables:
-        return False
+def requests_closed(requests: pd.DataFrame | None) -> bool:
+    """Whether service requests (the view the reports read: :func:`table_view`) record when they
+    close: a ``closed_at`` on any of them. Without one every request counts as still open (none
+    within its time limit, a backlog that only grows), which the reports then say."""
     closed = schema.ServiceRequests.closed_at
-    part = table_part(tables, "service_requests", [closed])
-    return closed in part and bool(part[closed].notna().any())
+    return requests is not None and closed in requests and bool(requests[closed].notna().any())
 
 
 def order_span(tables: Mapping[str, pd.DataFrame], period: pd.Period) -> tuple[pd.Period, pd.Timestamp | None]:

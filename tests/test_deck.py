@@ -424,4 +424,4 @@ def test_a_source_that_records_no_closing_says_why_nothing_is_on_time(tables, tm
     kept = dict(tables, service_requests=tables["service_requests"].drop(columns="closed_at"))
     deck = Presentation(str(build_deck(DeckInputs(kept, MONTH), tmp_path / "deck.pptx")))
     texts = " ".join(s.text_frame.text for s in deck.slides[7].shapes if s.has_text_frame)
-    assert "No request in the source has a closing time (closed_at)" in texts
+    assert "No request of these months has a closing time (closed_at)" in texts

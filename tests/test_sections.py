@@ -172,7 +172,7 @@ def test_a_source_that_records_no_closing_says_why_nothing_is_within_the_limit(s
     rows = [line.split(",") for line in BASE["service_requests"].splitlines()]
     requests = "\n".join(",".join(r[:4] + r[5:]) for r in rows) + "\n"  # closed_at (the 5th column) left out
     md = month_data(source(service_requests=requests), "2024-03")
-    words = "No request in the source has a closing time (closed_at): every request counts as still open"
+    words = "No request of these months has a closing time (closed_at): every request counts as still open"
     assert md.changes_summary("service_flow")[0].startswith(words)
     service_flow.sla(md)
     assert words in "".join(shown["html"])
