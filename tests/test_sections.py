@@ -219,3 +219,16 @@ def test_a_source_that_names_no_sales_manager_shows_no_empty_manager_column(sour
     md = month_data(source("sales_managers", dealers=unnamed), "2025-07")
     dealer_health.churn(md), dealer_health.action_list(md), index.most_urgent(md)
     assert tables and all("Sales manager" not in t.columns for t in tables)
+
+
+def test_the_control_charts_share_one_legend_under_them(tmp_path, shown):
+    from channel_analysis.plots import setup_style
+    from channel_analysis.synthetic import write_demo_data
+
+    setup_style()  # as every report notebook does first: the figures' layout engine
+    write_demo_data(tmp_path / "world", dealers=120, start="2024-01", end="2025-12", seed=3)
+    dealer_health.control_charts(month_data(str(tmp_path / "world"), "2025-12"))
+    (fig,) = shown["figures"]
+    assert [ax.get_legend() for ax in fig.axes] == [None] * len(fig.axes)  # none inside a chart, over its points
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["Expected range", "Expected", "Actual", "Below the range"]

@@ -261,11 +261,14 @@ def control_charts(md: MonthData, n: int = 4) -> None:
         title = f"{_short(name)}\n{('、' if md.lang == 'zh' else ', ').join(md.text(a) for a in dealer_alerts)}"
         plots.plot_control_chart(series, value="orders_3m", expected="expected", lower="lower", upper="upper",
                                  flag="below_band", flag_label="below_range", ax=ax, lang=md.lang,
-                                 legend=(k == 0))
+                                 legend=False)
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("")
         ax.axvspan(series["month"].iloc[0], series.loc[series["reference"], "month"].iloc[-1], color="#f1f1f1",
                    zorder=0, linewidth=0)
+    # one legend under the charts: inside one, it covered the points that matter (a stop at 0)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center", ncols=4, fontsize=9,
+               frameon=False)
     show_figure(fig)
     note(md, "n.control_charts")
 
