@@ -12,7 +12,7 @@ from channel_analysis.deck_charts import PERCENT_FORMAT, bar_chart, money_format
 from channel_analysis.deck_data import DeckFigures, count, money, share
 from channel_analysis.deck_pptx import ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, INK, MUTED, Canvas, fit
 from channel_analysis.deck_slides import caption, cards, empty, exact, footer, footnote, missing, short
-from channel_analysis.labels import label
+from channel_analysis.labels import label, list_separator
 from channel_analysis.plots import PALETTE
 
 MAX_MANAGERS = 10  # managers shown on the scorecard and actions slides (the rest: in the notes)
@@ -48,7 +48,7 @@ def scorecard_slide(canvas: Canvas, f: DeckFigures) -> None:
     rows, fills = [], {}
     for i, r in enumerate(shown.itertuples()):
         rows.append([f.manager(r.sales_manager_id), count(r.dealers_in_network), share(r.callback_coverage),
-                     share(r.visit_coverage_2m), share(r.first_order_only_share, 1), _met_of(r)])  # fmt: skip
+                     share(r.visit_coverage_2m), share(r.first_order_only_share, 1), f"{r.rules_met}/{r.rules_checked}"])  # fmt: skip
         for j, met in ((2, r.callback_met), (3, r.visit_met), (4, r.first_order_only_met)):
             fill = _met_fill(None if pd.isna(met) else bool(met))
             if fill:
@@ -67,15 +67,8 @@ def scorecard_slide(canvas: Canvas, f: DeckFigures) -> None:
     notes += [f"#{r.rank} {r.sales_manager_id} {f.manager(r.sales_manager_id)}: {L('dealers')} {r.dealers_in_network}, "
               f"{L('callback_coverage')} {share(r.callback_coverage, 2)}, {L('visit_coverage_2m')} "
               f"{share(r.visit_coverage_2m, 2)}, {L('first_order_only_share')} {share(r.first_order_only_share, 2)}, "
-              f"{L('deck_rules_met')} {_met_of(r)}" for r in sc.itertuples()]  # fmt: skip
+              f"{L('deck_rules_met')} {r.rules_met}/{r.rules_checked}" for r in sc.itertuples()]  # fmt: skip
     canvas.notes(slide, notes)
-
-
-def _met_of(r) -> str:
-    """Rules met of the rules that can be checked: "2/3"; "1/1" without interactions, where
-    calls and visits have no value (a rule with nothing to check is neither met nor broken)."""
-    checked = sum(pd.notna(v) for v in (r.callback_coverage, r.visit_coverage_2m, r.first_order_only_share))
-    return f"{r.rules_met}/{checked}"
 
 
 def service_slide(canvas: Canvas, f: DeckFigures) -> None:
@@ -181,7 +174,7 @@ def events_slide(canvas: Canvas, f: DeckFigures) -> None:
 
 
 def _names(items: list, lang: str, *, with_alert: bool = False) -> str:
-    sep = "、" if lang == "zh" else ", "
+    sep = list_separator(lang)
     alert = "（{}）" if lang == "zh" else " ({})"
     text = sep.join(short(x[1], 7, 10) + (alert.format(label(x[2], lang)) if with_alert else "") for x in items[:3])
     return f"{len(items)}: {text}" + (f" +{len(items) - 3}" if len(items) > 3 else "") if items else "—"
@@ -206,7 +199,7 @@ def actions_slide(canvas: Canvas, f: DeckFigures) -> None:
     extra = [L("deck_more_owners").format(n=count(len(todo) - len(shown)))] if len(todo) > len(shown) else []
     late = f.service[f.service["sla_compliance"] < f.settings.sla_target] if f.service is not None else None
     if late is not None and len(late):
-        steps = (", " if lang == "en" else "、").join(f"{L(p)} {share(v)}" for p, v in zip(late["process"],
+        steps = list_separator(lang).join(f"{L(p)} {share(v)}" for p, v in zip(late["process"],
                                                                                    late["sla_compliance"]))  # fmt: skip
         extra.append(L("deck_do_service").format(steps=steps, target=share(f.settings.sla_target),
                                                  backlog=count(late["backlog"].sum())))  # fmt: skip

@@ -19,7 +19,7 @@ from channel_analysis.deck_data import DeckFigures, change_pct, count, money, sh
 from channel_analysis.deck_pptx import (
     ACCENT, BAD, BAD_FILL, GOOD, GOOD_FILL, INK, MUTED, Box, Canvas, fit,
 )  # fmt: skip
-from channel_analysis.labels import label, table_names
+from channel_analysis.labels import label, list_separator, table_names
 from channel_analysis.plots import PALETTE, STATUS_COLOURS
 from channel_analysis.reasons import alert_reason
 from channel_analysis.reasons import why_changed as _why_changed
@@ -78,10 +78,6 @@ def empty(canvas: Canvas, slide, body: Box, text: str) -> None:
     canvas.notes(slide, [text])
 
 
-def _sep(lang: str) -> str:
-    return "、" if lang == "zh" else ", "
-
-
 # ---- 1 title, 2 at a glance ---------------------------------------------------------------
 
 
@@ -138,7 +134,7 @@ def glance_slide(canvas: Canvas, f: DeckFigures) -> None:
               f"{L('revenue_t12')} ({L('deck_year_earlier')}): ¥{ago12:,.2f}",
               f"{L('deck_revenue_chart')}:"]  # fmt: skip
     notes += [f"  {m.strftime('%Y-%m')}: ¥{v:,.2f}" for m, v in f.revenue_by_month.items()]
-    notes += [f"{L('deck_status_chart')}: " + _sep(lang).join(f"{L(s)} {n}" for s, n in counts.items())]
+    notes += [f"{L('deck_status_chart')}: " + list_separator(lang).join(f"{L(s)} {n}" for s, n in counts.items())]
     canvas.notes(slide, notes)
 
 

@@ -721,14 +721,18 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+def list_separator(lang: str) -> str:
+    """What separates the items of a list in a sentence: ", " in English, "、" in Chinese."""
+    return "、" if check_lang(lang) == "zh" else ", "
+
+
 def table_names(tables: Sequence[str], lang: str = "en") -> str:
     """Contract tables as a reader names them, the last joined by "or": "Prospects or
     Interactions", "意向客户或联络记录"; "A, B or C" for more."""
     names = [label(f"table.{t}", lang) for t in tables]
     if len(names) < 2:
         return "".join(names)
-    comma = ", " if lang == "en" else "、"
-    return comma.join(names[:-1]) + label("or", lang) + names[-1]
+    return list_separator(lang).join(names[:-1]) + label("or", lang) + names[-1]
 
 
 def has_label(key: str) -> bool:

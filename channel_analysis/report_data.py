@@ -1022,14 +1022,13 @@ def _summary_managers(md: MonthData) -> list[str]:
     tables, breakers = rule_tables(md.tables), md.rule_breakers
     card = sales_manager_scorecard(tables, as_of=md.label, settings=md.settings, kpis=md.kpis, breakers=breakers)
     if len(card):
-        applicable = card[list(RULES.values())].notna().sum(axis=1)
-        all_met = int(((card["rules_met"] == applicable) & (applicable > 0)).sum())
+        all_met = int(((card["rules_met"] == card["rules_checked"]) & (card["rules_checked"] > 0)).sum())
         prev_text = "—"
         if md.period - 1 >= md.first_data_month:
             prev_card = sales_manager_scorecard(tables, as_of=md.previous_label, settings=md.settings,
                                                 kpis=md.kpis_of(md.previous_label))
-            prev_applicable = prev_card[list(RULES.values())].notna().sum(axis=1)
-            prev_text = fmt_count(((prev_card["rules_met"] == prev_applicable) & (prev_applicable > 0)).sum())
+            checked = prev_card["rules_checked"]
+            prev_text = fmt_count(((prev_card["rules_met"] == checked) & (checked > 0)).sum())
         lines.append(md.text("sum.all_rules", k=all_met, n=len(card), prev=prev_text))
         lines.append(md.text("sum.breakers", n=fmt_count(breakers["dealer_id"].nunique())))
     return lines

@@ -169,6 +169,7 @@ def test_rank_ties_break_on_revenue_t12_then_id_and_empty_rules_are_neither_met_
     assert card["compliance"].tolist()[:2] == pytest.approx([5 / 6, 5 / 6])
     c = card.set_index("sales_manager_id").loc["C"]
     assert c["rules_met"] == 0 and pd.isna(c["compliance"]) and pd.isna(c["callback_met"])
+    assert card["rules_checked"].tolist() == [3, 3, 0]  # C: every KPI empty, nothing to check
     assert pd.isna(c["callback_breakers"])
 
 
@@ -242,5 +243,6 @@ def test_scorecard_invariants(tables):
             assert row.visit_breakers == round((1 - row.visit_coverage_2m) * visitable[row.sales_manager_id])
         met = (row.callback_met, row.visit_met, row.first_order_only_met)
         assert row.rules_met == sum(bool(x) for x in met if pd.notna(x))
+        assert row.rules_checked == sum(pd.notna(x) for x in met) >= row.rules_met
     breakers = rule_breakers(tables, as_of=M)
     assert not breakers.duplicated(["dealer_id", "rule"]).any()

@@ -37,7 +37,7 @@ _BREAKERS = {
 SCORECARD_COLUMNS = [
     "month", D.sales_manager_id, SM.name, SM.region, "dealers_in_network",
     *RULES.values(), *_MET.values(), *_BREAKERS.values(),
-    "rules_met", "compliance", "revenue", "revenue_t12", "rank",
+    "rules_met", "rules_checked", "compliance", "revenue", "revenue_t12", "rank",
 ]  # fmt: skip
 BREAKER_COLUMNS = [
     "month", D.sales_manager_id, D.dealer_id, D.dealer_name, D.region, "rule", "metric",
@@ -169,7 +169,8 @@ def sales_manager_scorecard(
     the three rule KPIs, whether each is met, how many dealers break each, revenue and a rank.
 
     Managers are the contract's ``sales_manager`` scope (every manager of a dealer signed by
-    M.end). A rule with no dealer to check (an empty KPI) is neither met nor broken.
+    M.end). A rule with no dealer to check (an empty KPI) is neither met nor broken, and not
+    among ``rules_checked`` (3 at most; 1 without interactions, where calls and visits have none).
     ``compliance`` is the mean, over the rules that apply, of the share of the manager's dealers
     that keep the rule (callback_coverage, visit_coverage_2m, 1 − first_order_only_share).
     ``rank`` (1 = best, a permutation of 1..n): most rules met, then higher compliance (empty
@@ -194,6 +195,7 @@ def sales_manager_scorecard(
         out[column] = n.fillna(0).astype("Int64").mask(out[RULES[rule]].isna())
 
     out["rules_met"] = out[list(_MET.values())].fillna(False).sum(axis=1).astype("int64")
+    out["rules_checked"] = out[list(RULES.values())].notna().sum(axis=1).astype("int64")
     kept = pd.concat(
         [out["callback_coverage"], out["visit_coverage_2m"], 1 - out["first_order_only_share"]], axis=1
     )

@@ -9,6 +9,7 @@ import pandas as pd
 
 from channel_analysis import plots, schema
 from channel_analysis.early_warning.detect import STATUSES
+from channel_analysis.labels import list_separator
 from channel_analysis.metrics.cohorts import revenue_lost_to_churn, survival_by_cohort
 from channel_analysis.reasons import alert_reason, why_changed
 from channel_analysis.report import summary_box, text_width
@@ -258,7 +259,7 @@ def control_charts(md: MonthData, n: int = 4) -> None:
             ax.set_visible(False)
             continue
         name, dealer_alerts, series = picked[k]
-        title = f"{_short(name)}\n{('、' if md.lang == 'zh' else ', ').join(md.text(a) for a in dealer_alerts)}"
+        title = f"{_short(name)}\n{list_separator(md.lang).join(md.text(a) for a in dealer_alerts)}"
         plots.plot_control_chart(series, value="orders_3m", expected="expected", lower="lower", upper="upper",
                                  flag="below_band", flag_label="below_range", ax=ax, lang=md.lang,
                                  legend=False)
