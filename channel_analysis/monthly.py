@@ -447,6 +447,7 @@ def run_month(
 
     progress = progress or (lambda step: None)
     progress = with_checkpoints(progress)  # each step is also a kill point for the tests (faults.py)
+    warn = warn or (lambda message: None)
     m = Month.parse(month).check_ended()
     if lang not in ("en", "zh"):
         raise ParameterError(f"--lang '{lang}' is not supported: use en or zh")
@@ -472,7 +473,7 @@ def run_month(
             validated = validate_source(source, strict=strict)
             del source
         if not validated.rows_after("orders", m.start) - validated.rows_after("orders", m.stop):
-            (warn or (lambda message: None))(
+            warn(
                 f"no order in the source is dated in {m.label}: if the month's orders are not loaded yet, every "
                 f"figure of the month reads as a fall; load them and run {m.label} again"
             )
