@@ -669,11 +669,8 @@ def plot_scatter(
         palette = dict(zip(levels, (colours[k % len(colours)] for k in range(len(levels)))))
     sns.scatterplot(data=data, x=x, y=y, hue=hue, ax=ax, s=45, alpha=0.8, palette=palette if hue is not None else None)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    for axis, money in (("x", money_x), ("y", money_y)):
-        if money:
-            money_axis(ax, currency, axis=axis, lang=lang)
-        else:
-            count_axis(ax, axis=axis, whole=_whole(data[x if axis == "x" else y]))
+    for axis, column, money in (("x", x, money_x), ("y", y, money_y)):
+        _value_axis(ax, money=money, percent=False, currency=currency, axis=axis, lang=lang, values=data[column])
     if hue is not None and ax.get_legend() is not None:
         ax.get_legend().set_title(label(hue, lang))
     return ax
