@@ -33,6 +33,7 @@ report: $(DEMO)/dealers.csv
 	@echo "open $(OUT)/$(MONTH)/index.html"
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -19,7 +19,8 @@ from common import WORLD, ensure_worlds
 
 from channel_analysis.early_warning import history_from_panel, warnings_for_months
 from channel_analysis.early_warning.signals import signals_at
-from channel_analysis.panel import dealer_month_panel, ibis_tables
+from channel_analysis.panel import dealer_month_panel
+from channel_analysis.sources.engine import ibis_tables
 
 MONTH = "2026-10"
 

@@ -97,7 +97,8 @@ def panel_kpis(names: tuple[str, ...] | None, *, panel: str | None, memory_limit
     import pyarrow.parquet as pq
 
     from channel_analysis.metrics.kpis import monthly_kpis
-    from channel_analysis.panel import dealer_month_panel, ibis_tables, write_panel
+    from channel_analysis.panel import dealer_month_panel, write_panel
+    from channel_analysis.sources.engine import ibis_tables
 
     con = ibis.duckdb.connect(**({"memory_limit": memory_limit} if memory_limit else {}))
     con.raw_sql("SET enable_progress_bar = false")

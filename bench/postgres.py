@@ -162,7 +162,7 @@ def copy_out(folder: Path) -> dict:
 
 
 def validate(folder: Path, *, to_files: bool = False) -> dict:
-    from channel_analysis.validate_sql import validate_postgres
+    from channel_analysis.validate.postgres import validate_postgres
 
     out = validate_postgres(os.environ[URL_ENV], accepted_to=folder if to_files else None)
     return {
@@ -197,7 +197,7 @@ BASELINE = {"validate": "copy_out", "validate_to_files": "copy_out"}
 
 
 def child(name: str) -> None:
-    __import__(IMPORTS.get(name, "channel_analysis.validate_sql"))  # before the clock: work, not start-up
+    __import__(IMPORTS.get(name, "channel_analysis.validate.postgres"))  # before the clock: work, not start-up
     folder = Path(tempfile.mkdtemp(prefix="bench-postgres-accepted-"))
     try:
         server = server_cpu_seconds()

@@ -35,8 +35,9 @@ import sys, tempfile
 from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
-from channel_analysis.monthly import LANDING, REPORTS
-from channel_analysis.report import execute_report, export_html
+from channel_analysis.run.month import LANDING, REPORTS
+from channel_analysis.report.export import export_html
+from channel_analysis.report.runner import execute_report
 work = Path(tempfile.mkdtemp())
 params = 'data: str = "x"  # source\\nmonth: str = "2026-10"  # month\\nlang: str = "en"  # language'
 for name in (*REPORTS, LANDING):
@@ -52,9 +53,9 @@ for name in (*REPORTS, LANDING):
 
 PANEL = """
 import sys
-from channel_analysis.io import read_source
+from channel_analysis.sources.read import read_source
 from channel_analysis.panel import dealer_month_panel
-from channel_analysis.validate import validate_source
+from channel_analysis.validate.memory import validate_source
 import time
 tables = validate_source(read_source(sys.argv[1])).tables
 t = time.perf_counter()

@@ -24,8 +24,8 @@ SOURCES = {"demo (1,000 dealers, CSV)": common.DEMO, "100,000 dealers (Parquet)"
 
 def child(name: str) -> None:
     """One measured run: read and validate the source, as `channel-analysis validate` does."""
-    from channel_analysis.io import read_source
-    from channel_analysis.validate import validate_source
+    from channel_analysis.sources.read import read_source
+    from channel_analysis.validate.memory import validate_source
 
     started = time.perf_counter()  # after the imports: the timing compares work, not start-up
     source = read_source(SOURCES[name])

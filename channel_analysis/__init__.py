@@ -14,13 +14,13 @@ from channel_analysis.errors import ChannelAnalysisError, SourceError
 __version__ = "0.1.0"
 
 _LAZY = {
-    "read_source": "channel_analysis.io",
-    "validate_source": "channel_analysis.validate",
+    "read_source": "channel_analysis.sources.read",
+    "validate_source": "channel_analysis.validate.memory",
     "dealer_month_panel": "channel_analysis.panel",
     "monthly_kpis": "channel_analysis.metrics",
     "monthly_warning": "channel_analysis.early_warning",
-    "run_month": "channel_analysis.monthly",
-    "backtest": "channel_analysis.monthly",
+    "run_month": "channel_analysis.run.month",
+    "backtest": "channel_analysis.run.backtest",
 }
 __all__ = ["ChannelAnalysisError", "SourceError", "__version__", *_LAZY]
 

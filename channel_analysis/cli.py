@@ -54,7 +54,7 @@ def _data(value: str) -> str:
 def _out(value: str, months: list[str] = ()) -> str:
     """``--out`` as given, unless a working folder (or a month's lock) in it is a symbolic link
     (checked before the source is read, so the refusal comes first)."""
-    from channel_analysis.publish import refuse_links
+    from channel_analysis.run.publish import refuse_links
 
     refuse_links(Path(value), list(months))
     return value
@@ -120,10 +120,12 @@ def demo_data(out: str, dealers: int, start: str, end: str | None, seed: int, fm
 @click.option("--out", "out", default=None, type=click.Path(file_okay=False), help="Also write data_quality.csv and quarantine/ here.")
 def validate(data: str, out: str | None) -> None:
     """Check a data source against the contract; print counts per table and every problem."""
-    from channel_analysis.io import postgres_url, read_source
-    from channel_analysis.validate import data_quality, write_quality, validate_source
-    from channel_analysis.validate_sql import validate_postgres
-    from channel_analysis.validate_stream import large_parquet, validate_parquet
+    from channel_analysis.sources.postgres import postgres_url
+    from channel_analysis.sources.read import read_source
+    from channel_analysis.validate.quality import data_quality, write_quality
+    from channel_analysis.validate.memory import validate_source
+    from channel_analysis.validate.postgres import validate_postgres
+    from channel_analysis.validate.stream import large_parquet, validate_parquet
 
     _data(data)
     large = large_parquet(data)
@@ -171,7 +173,7 @@ def run(data: str, month: str, out: str, strict: bool, lang: str, deck_template:
     _month(month, "--month")
     _data(data)
     _out(out, [month])
-    from channel_analysis.monthly import run_month
+    from channel_analysis.run.month import run_month
 
     logger = _logger(log)
     logger.info("run %s into %s started", month, out)
@@ -216,7 +218,7 @@ def _logger(path: str | None) -> logging.Logger:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Write OUT/YYYY-MM/ for each month.")
 def backtest(data: str, months: str, out: str) -> None:
     """Alerts, dealer health and KPIs for every month of a range, as a run writes them (no HTML)."""
-    from channel_analysis.monthly import backtest as run_backtest, months_in
+    from channel_analysis.run.backtest import backtest as run_backtest, months_in
 
     wanted = months_in(months)  # a bad range fails before anything is read
     _data(data)

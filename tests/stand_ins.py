@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from channel_analysis import monthly
+from channel_analysis.run import month as monthly
 
 
 def use_stand_ins(tmp_path: Path, monkeypatch, stand_in: Callable[[Path, str], None]) -> Path:

@@ -223,8 +223,8 @@ def test_catalogue_is_large_enough():
 
 
 def test_leading_zero_ids_stay_text(tmp_path):
-    from channel_analysis.io import read_source
-    from channel_analysis.validate import validate_source
+    from channel_analysis.sources.read import read_source
+    from channel_analysis.validate.memory import validate_source
 
     _write(tmp_path / "src", dict(BASE))
     validated = validate_source(read_source(tmp_path / "src"))
@@ -254,8 +254,8 @@ def test_excel_date_cells_are_dates(tmp_path):
     ws.append(["O1", "D001", datetime(2024, 1, 20), 1200000])
     ws.append(["O2", "00123", datetime(2024, 6, 10, 0, 0), 250000.0])
     wb.save(src / "orders.xlsx")
-    from channel_analysis.io import read_source
-    from channel_analysis.validate import validate_source
+    from channel_analysis.sources.read import read_source
+    from channel_analysis.validate.memory import validate_source
 
     validated = validate_source(read_source(src))
     orders = validated.tables["orders"]

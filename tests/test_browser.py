@@ -14,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from channel_analysis.monthly import LANDING, NOTEBOOKS
-from channel_analysis.report import execute_report, export_html
-from channel_analysis.report_data import write_prepared_source
+from channel_analysis.run.month import LANDING, NOTEBOOKS
+from channel_analysis.report.runner import execute_report
+from channel_analysis.report.export import export_html
+from channel_analysis.store.prepared import write_prepared_source
 from channel_analysis.synthetic import generate_world
 
 HOSTILE = [

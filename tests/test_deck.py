@@ -19,16 +19,17 @@ from pptx.util import Inches
 from channel_analysis import metrics as mx
 from channel_analysis.config import Settings
 from channel_analysis.deck import DECK_NAME, SLIDES, DeckInputs, build_deck
-from channel_analysis.deck_data import deck_figures, money
-from channel_analysis.deck_pptx import CJK_FONT, fit, text_width
+from channel_analysis.deck.figures import deck_figures, money
+from channel_analysis.deck.canvas import CJK_FONT, fit, text_width
 from channel_analysis.early_warning.detect import SEVERITY_ORDER
 from channel_analysis.errors import ParameterError
-from channel_analysis.io import read_source
-from channel_analysis.labels import label
-from channel_analysis.monthly import Month, as_of, month_figures
+from channel_analysis.sources.read import read_source
+from channel_analysis.text.labels import label
+from channel_analysis.months import Month, as_of
+from channel_analysis.figures import month_figures
 from channel_analysis.panel import dealer_month_panel
 from channel_analysis.synthetic import write_demo_data
-from channel_analysis.validate import validate_source
+from channel_analysis.validate.memory import validate_source
 
 MONTH = "2025-12"
 SCRIPT, FORMULA = "<script>alert(1)</script>", "=cmd|' /C calc'!A0"
@@ -177,7 +178,7 @@ def test_revenue_chart_matches_orders_and_kpis(deck_en, expected):
 
 
 def test_money_charts_reaching_half_a_billion_are_written_in_billions():
-    from channel_analysis.deck_charts import MONEY_FORMAT, MONEY_FORMAT_BILLIONS, money_format
+    from channel_analysis.deck.charts import MONEY_FORMAT, MONEY_FORMAT_BILLIONS, money_format
 
     assert money_format("en", [3.2e8, None, float("nan")]) == MONEY_FORMAT["en"]  # ¥320.0M
     assert money_format("en", [1.8e10, -6e8]) == MONEY_FORMAT_BILLIONS  # ¥18.0B: an axis to ¥20.0B, not ¥20,000.0M
@@ -187,7 +188,7 @@ def test_money_charts_reaching_half_a_billion_are_written_in_billions():
 
 
 def test_status_categories_say_their_counts_with_separators():
-    from channel_analysis.deck_slides import status_labels
+    from channel_analysis.deck.slides import status_labels
 
     counts = pd.Series({"active": 87_667, "lost": 268})
     assert status_labels(counts, "en") == ["Active: 87,667", "Lost: 268"]
@@ -380,8 +381,9 @@ def test_only_required_tables_still_give_every_slide(tables, tmp_path):
 
 
 def test_month_data_is_accepted(tables, tmp_path, expected):
-    report_data = pytest.importorskip("channel_analysis.report_data")
-    data = report_data.MonthData(location="test", tables=as_of(tables, Month(MONTH)), month=Month(MONTH))
+    from channel_analysis.report.month_data import MonthData
+
+    data = MonthData(location="test", tables=as_of(tables, Month(MONTH)), month=Month(MONTH))
     deck = Presentation(str(build_deck(data, tmp_path / "deck.pptx")))
     card = shape(deck.slides[1], "card:revenue").text_frame.paragraphs[0].text
     assert card == money(network(expected["figures"].kpis, "revenue"), "en")

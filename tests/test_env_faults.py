@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-from channel_analysis import io
+from channel_analysis.sources import database as io
 from channel_analysis.cli import main
 from channel_analysis.errors import SourceError
-from channel_analysis.io import read_source
+from channel_analysis.sources.read import read_source
 from mini_source import BASE
 from stand_ins import use_stand_ins
 from test_kill import CONTRACT_FILES, MONTH, snapshot, stand_in, visible
@@ -326,8 +326,8 @@ def test_a_connection_dropped_once_while_the_accepted_rows_stream_starts_the_val
     """A run judges a PostgreSQL source in the server and streams its accepted rows to files in the
     same snapshot: a cut part-way starts all of it again on a new connection, and the files hold
     every accepted row once."""
-    from channel_analysis.validate_sql import validate_postgres
-    from channel_analysis.validate_stream import read_accepted
+    from channel_analysis.validate.postgres import validate_postgres
+    from channel_analysis.validate.stream import read_accepted
 
     port = int(pg_faults.rsplit(":", 1)[1].split("/")[0])
     monkeypatch.setattr(io, "_BATCH", 500)  # rows arrive in batches: some are written when the line dies

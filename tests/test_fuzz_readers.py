@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 
 from channel_analysis import schema
 from channel_analysis.errors import SourceError
-from channel_analysis.io import WORKBOOK, read_source
-from channel_analysis.validate import validate_source
+from channel_analysis.sources.tables import WORKBOOK
+from channel_analysis.sources.read import read_source
+from channel_analysis.validate.memory import validate_source
 from mini_source import BASE
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0")) or None

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channel_analysis import io
+from channel_analysis.sources import files as io
 from channel_analysis.errors import SourceError
-from channel_analysis.io import read_source
+from channel_analysis.sources.read import read_source
 
 DEALERS_CSV = "dealer_id,dealer_name,region,signed_date\n00123,华东五金有限公司,华东,2024-03-01\nD7,NA,North,2025-11-15\n"
 ORDERS_CSV = "order_id,dealer_id,order_date,amount\nO1,00123,2026-10-01,1200.50\nO2,D7,2026-10-15,-200\n"

@@ -36,8 +36,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from channel_analysis import monthly, publish
-from channel_analysis.report import SENTINEL_TOKEN
+from channel_analysis.run import month as monthly
+from channel_analysis.run import publish
+from channel_analysis.report.runner import SENTINEL_TOKEN
 from mini_source import BASE
 
 MONTH = "2024-02"  # an early month of the small source: few months of figures, a quick run
@@ -53,12 +54,13 @@ LAUNCHER = r"""
 import importlib, json, os, sys, traceback
 from pathlib import Path
 
-import channel_analysis.monthly as monthly
+import channel_analysis.run.month as monthly
 from channel_analysis.cli import main
 
-for name in ("channel_analysis.io", "channel_analysis.validate", "channel_analysis.panel", "channel_analysis.outputs",
-             "channel_analysis.metrics.kpis", "channel_analysis.early_warning", "channel_analysis.deck",
-             "channel_analysis.report", "channel_analysis.report_data", "papermill", "nbconvert"):
+for name in ("channel_analysis.sources.read", "channel_analysis.validate.memory", "channel_analysis.panel",
+             "channel_analysis.run.outputs", "channel_analysis.metrics.kpis", "channel_analysis.early_warning",
+             "channel_analysis.deck", "channel_analysis.report.runner", "channel_analysis.report.month_data",
+             "papermill", "nbconvert"):
     importlib.import_module(name)  # what a run imports as it goes
 
 monthly.NOTEBOOKS = Path(sys.argv[1])

@@ -26,11 +26,12 @@ from test_kpis import (  # the hand-made tables, each worked out in test_kpis.py
 )
 
 from channel_analysis.config import SLA_HOURS, Settings
-from channel_analysis.io import read_source
+from channel_analysis.sources.read import read_source
 from channel_analysis.metrics import monthly_kpis
-from channel_analysis.panel import dealer_month_panel, ibis_tables, read_panel, write_panel
+from channel_analysis.panel import dealer_month_panel, read_panel, write_panel
+from channel_analysis.sources.engine import ibis_tables
 from channel_analysis.synthetic import write_demo_data
-from channel_analysis.validate import validate_source
+from channel_analysis.validate.memory import validate_source
 from tables import frame
 
 PROSPECTS = frame(

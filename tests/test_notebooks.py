@@ -13,7 +13,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from channel_analysis.report import Parameter, execute_report, export_html, external_references, notebook_parameters
+from channel_analysis.report.runner import Parameter, execute_report, notebook_parameters
+from channel_analysis.report.export import export_html, external_references
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
@@ -81,7 +82,7 @@ def test_report_notebooks_are_thin(name):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_section_of_the_library_is_in_its_notebook_once(name):
-    module = import_module(f"channel_analysis.sections.{name}")
+    module = import_module(f"channel_analysis.report.sections.{name}")
     called = [re.fullmatch(r"report\.(\w+)\(md\)", c.source)[1] for c in _code(_read(f"{name}.ipynb"))[3:-1]]
     assert called == list(module.__all__)
 
@@ -97,10 +98,10 @@ def small_world(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_dealer_health_runs_end_to_end_and_exports_a_page_with_contents_and_no_code(small_world, tmp_path):
-    from channel_analysis.io import read_source
-    from channel_analysis.labels import label
-    from channel_analysis.report_data import write_prepared_source
-    from channel_analysis.validate import validate_source
+    from channel_analysis.sources.read import read_source
+    from channel_analysis.text.labels import label
+    from channel_analysis.store.prepared import write_prepared_source
+    from channel_analysis.validate.memory import validate_source
 
     started = time.monotonic()
     prepared = write_prepared_source(validate_source(read_source(small_world / "source")).tables, tmp_path / "src")
@@ -144,7 +145,7 @@ def test_explore_runs_top_to_bottom(small_world, tmp_path):
 def test_long_text_columns_get_the_width_and_numbers_their_own_decimals():
     import pandas as pd
 
-    from channel_analysis.report import _column_widths, format_frame
+    from channel_analysis.report.display import _column_widths, format_frame
 
     shown = pd.DataFrame({"Severity": ["High"], "Region": ["黑龙江"], "Reason": ["no order since 2025-02 " * 6]})
     widths = [float(w.rstrip("%")) for w in _column_widths(shown, wrap=[2])]
@@ -156,7 +157,7 @@ def test_long_text_columns_get_the_width_and_numbers_their_own_decimals():
 def test_a_long_ranking_is_charted_by_its_two_ends():
     import pandas as pd
 
-    from channel_analysis.sections.sales_managers import ranking_ends
+    from channel_analysis.report.sections.sales_managers import ranking_ends
 
     ranking = pd.DataFrame({"sales_manager": [f"M{i}" for i in range(1, 8)], "compliance": [0.9 - i / 10 for i in range(7)]})
     # up to twice ``shown`` managers: all of them, in rank order; beyond: the first and the last ``shown``
@@ -167,7 +168,7 @@ def test_a_long_ranking_is_charted_by_its_two_ends():
 
 def test_every_code_of_a_family_keeps_a_colour_of_its_own():
     from channel_analysis import schema
-    from channel_analysis.sections._base import colours_of
+    from channel_analysis.report.sections._base import colours_of
 
     for family, codes in (("expense_category", schema.EXPENSE_CATEGORIES), ("event_kind", schema.EVENT_KINDS),
                           ("process", schema.PROCESSES)):

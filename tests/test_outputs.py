@@ -6,7 +6,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from channel_analysis.early_warning import ALERT_COLUMNS
-from channel_analysis.outputs import neutralise_formulas, write_action_list
+from channel_analysis.run.outputs import neutralise_formulas, write_action_list
 
 RISKY = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 

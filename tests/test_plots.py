@@ -15,8 +15,8 @@ import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
-from channel_analysis import plots  # noqa: E402
-from channel_analysis.labels import label  # noqa: E402
+from channel_analysis.report import plots  # noqa: E402
+from channel_analysis.text.labels import label  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

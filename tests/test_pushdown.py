@@ -24,16 +24,10 @@ import sqlglot
 from sqlglot import exp
 
 from channel_analysis.errors import SourceError
-from channel_analysis.io import PASSWORD_ENV
+from channel_analysis.sources.database import PASSWORD_ENV
 from channel_analysis.metrics import monthly_kpis
-from channel_analysis.panel import (
-    ENGINE_COLUMNS,
-    contract_tables,
-    dealer_month_panel,
-    ibis_tables,
-    panel_expr,
-    source_tables,
-)
+from channel_analysis.sources.engine import ENGINE_COLUMNS, contract_tables, ibis_tables, source_tables
+from channel_analysis.panel import dealer_month_panel, panel_expr
 from channel_analysis.synthetic import write_demo_data
 
 pytestmark = pytest.mark.postgres

@@ -16,17 +16,12 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from channel_analysis import report
+from channel_analysis.report import display as report
+from channel_analysis.report import runner
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
-from channel_analysis.report import (
-    SENTINEL_TOKEN,
-    ReportFailed,
-    execute_report,
-    export_html,
-    external_references,
-    format_frame,
-    notebook_parameters,
-)
+from channel_analysis.report.runner import SENTINEL_TOKEN, ReportFailed, execute_report, notebook_parameters
+from channel_analysis.report.export import export_html, external_references
+from channel_analysis.report.display import format_frame
 
 HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>"]
 PARAMETERS_CELL = 'month: str = "2026-10"  # report month\nlang: str = "en"  # en or zh\nnote: str = "x"  # shown nowhere'
@@ -50,8 +45,8 @@ GIVEN = {"month": "2026-10", "lang": "zh", "note": "zz-parameter-only-zz"}
 
 REPORT_CELLS = [
     "import pandas as pd\n"
-    "from channel_analysis.report import show_table, summary_box\n"
-    "from channel_analysis.plots import setup_style, plot_bar\n"
+    "from channel_analysis.report.display import show_table, summary_box\n"
+    "from channel_analysis.report.plots import setup_style, plot_bar\n"
     "font = setup_style()",
     f"summary_box(['收入 up 4%', {HOSTILE[0]!r}], lang=lang)",
     ("md", "# Overview\nThe month in one page."),
@@ -153,9 +148,9 @@ def test_parameters_of_the_wrong_type_or_carrying_a_password_are_refused(tmp_pat
 
 
 def test_secret_parameter_names_are_refused():
-    declared = {"db_password": report.Parameter("str", "", "")}
+    declared = {"db_password": runner.Parameter("str", "", "")}
     with pytest.raises(ParameterError, match="looks like a secret"):
-        report.check_parameters(declared, {"db_password": "x"}, "n.ipynb")
+        runner.check_parameters(declared, {"db_password": "x"}, "n.ipynb")
 
 
 def test_notebook_without_the_sentinel_cell_is_refused(tmp_path):

@@ -17,21 +17,12 @@ import pytest
 from channel_analysis import schema
 from channel_analysis.early_warning.series import SERIES_COLUMNS, order_control_series
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
-from channel_analysis.io import read_source
-from channel_analysis.reasons import alert_reason, knows_reason, why_changed
-from channel_analysis.report_data import (
-    MARKER,
-    PreparedSourceWarning,
-    fmt_change,
-    fmt_money,
-    fmt_points,
-    history_notes,
-    month_data,
-    read_prepared_source,
-    sentence,
-    write_prepared_source,
-)
-from channel_analysis.validate import validate_source
+from channel_analysis.sources.read import read_source
+from channel_analysis.text.reasons import alert_reason, knows_reason, why_changed
+from channel_analysis.store.prepared import MARKER, PreparedSourceWarning, read_prepared_source, write_prepared_source
+from channel_analysis.text.format import fmt_change, fmt_money, fmt_points, history_notes, sentence
+from channel_analysis.report.month_data import month_data
+from channel_analysis.validate.memory import validate_source
 from mini_source import BASE
 
 TYPES = {schema.TEXT: "str", schema.CODE: "str", schema.DATE: "datetime64", schema.TIMESTAMP: "datetime64",
@@ -77,10 +68,11 @@ def test_prepared_folder_reads_back_the_validated_frames_exactly(validated, prep
 
 
 def test_a_part_of_a_table_is_read_alone_and_asking_for_a_table_reads_nothing(validated, prepared, monkeypatch):
-    import channel_analysis.report_data as rd
+    import channel_analysis.store.views as rd
     from channel_analysis.months import Month
+    from channel_analysis.store.prepared import load_source
 
-    tables = rd.load_source(prepared).tables.as_of(Month.parse("2024-06"))
+    tables = load_source(prepared).tables.as_of(Month.parse("2024-06"))
     read = []
     real = rd._prepared_table
     monkeypatch.setattr(rd, "_prepared_table", lambda path, *a, **k: read.append((path.stem, k)) or real(path, *a, **k))

@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from channel_analysis import monthly, schema
+from channel_analysis import schema
+from channel_analysis.run import backtest as backtest_module
+from channel_analysis.run import month as monthly
 from channel_analysis.synthetic import write_demo_data
 from test_run import stand_in
 
@@ -159,8 +161,8 @@ def test_newer_data_does_not_change_an_old_month(world, notebooks, tmp_path):
     assert len(alerts) and "DLATE" not in set(alerts.dealer_id)
     # the month before, by backtest: the same on both sources
     previous = "2025-05"
-    monthly.backtest(str(then), f"{previous}..{MONTH}", tmp_path / "bt-then")
-    monthly.backtest(str(now), f"{previous}..{MONTH}", tmp_path / "bt-now")
+    backtest_module.backtest(str(then), f"{previous}..{MONTH}", tmp_path / "bt-then")
+    backtest_module.backtest(str(now), f"{previous}..{MONTH}", tmp_path / "bt-now")
     for month in (previous, MONTH):
         for name in TABLES:
             a, b = tmp_path / "bt-then" / month / name, tmp_path / "bt-now" / month / name

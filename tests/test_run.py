@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from channel_analysis import publish
+from channel_analysis.run import publish
 from channel_analysis.cli import main
 from channel_analysis.early_warning import ALERT_COLUMNS
-from channel_analysis.monthly import LANDING, REPORTS
+from channel_analysis.run.month import LANDING, REPORTS
 from channel_analysis.synthetic import write_demo_data
 from stand_ins import use_stand_ins
 
@@ -201,7 +201,7 @@ def pg_world(pg_server, world, monkeypatch) -> str:
     import psycopg
     import sqlalchemy as sa
 
-    from channel_analysis.io import read_source
+    from channel_analysis.sources.read import read_source
 
     with psycopg.connect(pg_server.url, password=pg_server.password, autocommit=True) as con:
         con.execute("DROP DATABASE IF EXISTS run_world")
@@ -268,7 +268,7 @@ def test_only_the_newest_failed_runs_of_a_month_are_kept(tmp_path):
 
 DIGESTS = (  # a stand-in report: what the prepared source holds, table by table, as numbers to compare
     "import pandas as pd\n"
-    "from channel_analysis.report_data import load_source\n"
+    "from channel_analysis.store.prepared import load_source\n"
     "tables = load_source(data).tables\n"
     "for name in sorted(tables):\n"
     "    frame = tables[name]\n"
@@ -287,15 +287,16 @@ def test_a_run_of_a_postgresql_source_publishes_what_a_run_of_its_files_publishe
 ):
     """Judged inside the server, the accepted rows streamed to files a batch at a time: the same
     tables, the same data quality and the same prepared tables for the reports as a run of the files."""
-    from channel_analysis import io
+    from channel_analysis.run import month as run_module
+    from channel_analysis.sources import database, postgres
 
     for name in (*REPORTS, LANDING):
         stand_in(notebooks, name, DIGESTS)
     assert run(world, tmp_path / "files") == 0
     monkeypatch.setenv("PGPASSWORD", pg_server.password)
-    monkeypatch.setattr(io, "read_source", lambda *a, **k: pytest.fail("the run read the database whole"))
+    monkeypatch.setattr(run_module, "read_source", lambda *a, **k: pytest.fail("the run read the database whole"))
     read_whole, batches = [], {}
-    whole, stream = io.Snapshot.read_whole, io.Snapshot.stream
+    whole, stream = postgres.Snapshot.read_whole, postgres.Snapshot.stream
 
     def noted_whole(self, table):
         read_whole.append(table)
@@ -306,12 +307,13 @@ def test_a_run_of_a_postgresql_source_publishes_what_a_run_of_its_files_publishe
             batches.setdefault(table, []).append(len(batch))
             yield batch
 
-    monkeypatch.setattr(io.Snapshot, "read_whole", noted_whole)
-    monkeypatch.setattr(io.Snapshot, "stream", noted_stream)
-    monkeypatch.setattr(io, "_BATCH", 500)
+    monkeypatch.setattr(postgres.Snapshot, "read_whole", noted_whole)
+    monkeypatch.setattr(postgres.Snapshot, "stream", noted_stream)
+    monkeypatch.setattr(postgres, "_BATCH", 500)
+    monkeypatch.setattr(database, "_BATCH", 500)
     assert main(["run", "--data", pg_world, "--month", "2025-12", "--out", str(tmp_path / "db")]) == 0
 
-    from channel_analysis.validate_sql import REFERENCED
+    from channel_analysis.validate.postgres import REFERENCED
 
     assert sorted(read_whole) == sorted(REFERENCED)  # only the tables others refer to, as in validation
     assert max(batches["orders"]) == 500 and len(batches["orders"]) > 10  # the orders came a batch at a time

@@ -8,16 +8,9 @@ import IPython.display
 import matplotlib
 import pytest
 
-from channel_analysis.labels import table_names
-from channel_analysis.report_data import month_data
-from channel_analysis.sections import (
-    acquisition_vs_retention,
-    dealer_health,
-    events,
-    index,
-    sales_managers,
-    service_flow,
-)
+from channel_analysis.text.labels import table_names
+from channel_analysis.report.month_data import month_data
+from channel_analysis.report.sections import acquisition_vs_retention, dealer_health, events, index, sales_managers, service_flow
 from mini_source import BASE
 
 matplotlib.use("Agg")
@@ -181,7 +174,7 @@ def test_a_source_that_records_no_closing_says_why_nothing_is_within_the_limit(s
 
 
 def test_an_event_list_leaves_out_the_optional_columns_the_source_does_not_give(source, shown, monkeypatch):
-    from channel_analysis import report
+    from channel_analysis.report import display as report
 
     tables: list = []
     monkeypatch.setattr(report, "_ensure_itables", lambda: None)
@@ -205,7 +198,7 @@ def test_expenses_without_a_region_give_no_chart_of_zeros_by_region(source, show
 
 
 def test_a_source_that_names_no_sales_manager_shows_no_empty_manager_column(source, shown, monkeypatch):
-    from channel_analysis import report
+    from channel_analysis.report import display as report
 
     tables: list = []
     monkeypatch.setattr(report, "_ensure_itables", lambda: None)
@@ -222,7 +215,7 @@ def test_a_source_that_names_no_sales_manager_shows_no_empty_manager_column(sour
 
 
 def test_the_control_charts_share_one_legend_under_them(tmp_path, shown):
-    from channel_analysis.plots import setup_style
+    from channel_analysis.report.plots import setup_style
     from channel_analysis.synthetic import write_demo_data
 
     setup_style()  # as every report notebook does first: the figures' layout engine

@@ -23,11 +23,13 @@ import openpyxl
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from channel_analysis import io, publish
+from channel_analysis.run import publish
+from channel_analysis.sources import excel, files
+from channel_analysis.sources import tables as raw_tables
 from channel_analysis.cli import main
 from channel_analysis.errors import ChannelAnalysisError, ParameterError, SourceError
-from channel_analysis.io import read_source
-from channel_analysis.monthly import Month
+from channel_analysis.sources.read import read_source
+from channel_analysis.months import Month
 from channel_analysis.synthetic import write_demo_data
 
 DEALERS = "dealer_id,dealer_name,region,signed_date\nD1,Alpha,North,2024-01-01\n"
@@ -228,14 +230,14 @@ def test_a_table_file_linked_from_elsewhere_is_read(tmp_path):
     "%2e%2e", "data:text/html,x", "x.html\nSet-Cookie", "a b.html", "",
 ])
 def test_landing_page_links_accept_plain_file_names_only(href):
-    from channel_analysis.report import show_links
+    from channel_analysis.report.display import show_links
 
     with pytest.raises(ValueError, match="not a file beside the page"):
         show_links([("text", href, "")])
 
 
 def test_landing_page_links_escape_every_part(monkeypatch):
-    from channel_analysis import report
+    from channel_analysis.report import display as report
 
     shown = []
     monkeypatch.setattr(report, "_display_escaped", shown.append)
@@ -320,7 +322,7 @@ def test_url_parameters_go_to_the_driver_never_into_sql(pg_server, monkeypatch):
 
 
 def test_notebook_parameters_with_quotes_and_newlines_stay_strings(tmp_path):
-    from channel_analysis.report import execute_report
+    from channel_analysis.report.runner import execute_report
 
     parameters = 'data: str = "x"  # data source\nmonth: str = "2026-10"  # report month'
     body = "import json\nprint(json.dumps([data, month]))"
@@ -342,7 +344,7 @@ def test_notebook_parameters_with_quotes_and_newlines_stay_strings(tmp_path):
 
 
 def test_notebook_parameters_of_other_types_are_refused(tmp_path):
-    from channel_analysis.report import Parameter, check_parameters
+    from channel_analysis.report.runner import Parameter, check_parameters
 
     declared = {"data": Parameter("str", "", ""), "month": Parameter("str", "", "")}
     for given in ({"data": Path("x"), "month": "2026-10"}, {"data": ("a",), "month": "2026-10"},
@@ -402,7 +404,7 @@ def orders_source(tmp_path: Path, orders: bytes) -> Path:
 
 
 def test_a_csv_line_without_end_is_refused(tmp_path):
-    src = orders_source(tmp_path, ORDERS.encode() + b"O2," + b"y" * (io._MAX_LINE + 1))
+    src = orders_source(tmp_path, ORDERS.encode() + b"O2," + b"y" * (files._MAX_LINE + 1))
 
     message = source_problem(src)
 
@@ -421,7 +423,7 @@ def test_a_csv_header_of_a_million_columns_is_refused(tmp_path):
 
 
 def test_the_memory_guard_reads_what_the_machine_has():
-    available = io._available_memory()
+    available = raw_tables._available_memory()
     assert available is not None and available > 2**26  # Linux: MemAvailable, in bytes
 
 
@@ -469,14 +471,14 @@ def test_a_table_larger_than_the_memory_available_is_refused_before_it_is_read(k
             con.execute("CREATE TABLE orders AS SELECT 'O' || i order_id, 'D1' dealer_id, "
                         "DATE '2024-02-01' order_date, 1.0 amount FROM range(1000000) t(i)")
         origin = "orders"
-    monkeypatch.setattr(io, "_available_memory", lambda: 50 * 2**20)
+    monkeypatch.setattr(raw_tables, "_available_memory", lambda: 50 * 2**20)
 
     message = source_problem(spec)
 
     assert origin in message and "1,000,000 rows" in message
     assert "0.1 GB of memory" in message and "0.0 GB available" in message
     assert "docs/scaling.md" in message
-    monkeypatch.setattr(io, "_available_memory", lambda: 500 * 2**20)
+    monkeypatch.setattr(raw_tables, "_available_memory", lambda: 500 * 2**20)
     assert len(read_source(spec).tables["orders"].frame) == 1_000_000
 
 
@@ -501,7 +503,7 @@ def test_a_long_line_is_refused_in_bounded_memory(tmp_path):
     probe = textwrap.dedent(f"""
         import resource
         from channel_analysis.errors import SourceError
-        from channel_analysis.io import read_source
+        from channel_analysis.sources.read import read_source
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
             read_source({str(tmp_path / "src")!r})
@@ -567,17 +569,17 @@ def test_a_workbook_that_unpacks_to_hundreds_of_times_its_size_is_refused(tmp_pa
 def test_a_workbook_with_too_many_sheets_is_refused(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    workbook_with_sheet(src / "dealer_data.xlsx", sheet(b""), extra_sheets=io._MAX_SHEETS)
+    workbook_with_sheet(src / "dealer_data.xlsx", sheet(b""), extra_sheets=excel._MAX_SHEETS)
 
     message = source_problem(src)
 
-    assert message.startswith(f"dealer_data.xlsx is refused: it has {io._MAX_SHEETS + 2:,} worksheets")
+    assert message.startswith(f"dealer_data.xlsx is refused: it has {excel._MAX_SHEETS + 2:,} worksheets")
 
 
 def test_a_sheet_of_rows_padded_to_the_last_column_stops_at_the_cell_limit(tmp_path, monkeypatch):
     # each row holds one cell in column XFD: openpyxl pads it to 16,384 values. The limit is
     # lowered so that the test takes a second; the real one (50 M cells) takes about a minute.
-    monkeypatch.setattr(io, "_MAX_SHEET_CELLS", 2_000_000)
+    monkeypatch.setattr(excel, "_MAX_SHEET_CELLS", 2_000_000)
     rows = b"".join(b'<row r="%d"><c r="XFD%d"><v>1</v></c></row>' % (n, n) for n in range(2, 1_000))
     src = tmp_path / "src"
     src.mkdir()

@@ -36,8 +36,8 @@ from hypothesis import strategies as st
 from channel_analysis import schema
 from channel_analysis.cli import main
 from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
-from channel_analysis.io import read_source
-from channel_analysis.validate import validate_source
+from channel_analysis.sources.read import read_source
+from channel_analysis.validate.memory import validate_source
 from mini_source import BASE
 
 FIRST_DAY, LAST_DAY = date(2023, 1, 1), date(2025, 12, 31)

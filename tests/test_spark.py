@@ -22,7 +22,8 @@ from test_kpis_engine import HAND_MADE  # test_kpis.py's hand-made tables, each 
 from test_pushdown import assert_same  # every column equal; floats up to rtol 1e-12 (summation order)
 
 from channel_analysis.metrics import monthly_kpis
-from channel_analysis.panel import ENGINE_COLUMNS, contract_tables, dealer_month_panel, ibis_tables
+from channel_analysis.sources.engine import ENGINE_COLUMNS, contract_tables, ibis_tables
+from channel_analysis.panel import dealer_month_panel
 from channel_analysis.synthetic import write_demo_data
 
 pytestmark = [

@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from channel_analysis import schema
-from channel_analysis.io import RawTable, Source
-from channel_analysis.validate import data_quality, validate_source
+from channel_analysis.sources.tables import RawTable, Source
+from channel_analysis.validate.quality import data_quality
+from channel_analysis.validate.memory import validate_source
 from mini_source import BASE
 
 # Values that break one rule or another, and some that are fine.

@@ -21,12 +21,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from channel_analysis import io, schema
+from channel_analysis import schema
+from channel_analysis.sources import postgres
 from channel_analysis.errors import SourceError
-from channel_analysis.io import PASSWORD_ENV, read_source
-from channel_analysis.validate import data_quality, validate_source
-from channel_analysis.validate_sql import REFERENCED, validate_postgres
-from channel_analysis.validate_stream import read_accepted
+from channel_analysis.sources.database import PASSWORD_ENV
+from channel_analysis.sources.read import read_source
+from channel_analysis.validate.quality import data_quality
+from channel_analysis.validate.memory import validate_source
+from channel_analysis.validate.postgres import REFERENCED, validate_postgres
+from channel_analysis.validate.stream import read_accepted
 from test_pushdown import fact_reads, read_under_aggregation
 from test_source_properties import cli
 from test_validate_properties import damaged_sources
@@ -77,7 +80,7 @@ def assert_same(url: str) -> None:
     batches of a few rows, so that the rows fetched to be judged fall inside batches) are the
     whole read's accepted rows, values, types and source rows."""
     whole = validate_source(read_source(url))
-    with tempfile.TemporaryDirectory() as folder, mock.patch.object(io, "_BATCH", 3):
+    with tempfile.TemporaryDirectory() as folder, mock.patch.object(postgres, "_BATCH", 3):
         pushed = validate_postgres(url, accepted_to=Path(folder))
         assert set(pushed.accepted) == set(whole.tables)
         for name, path in pushed.accepted.items():
@@ -277,7 +280,7 @@ def test_the_command_line_validates_a_postgresql_source_inside_the_server(pg_ser
     assert pg_server.password not in out + err
     # the files are those of the whole read (what a whole read writes: the same path on a SQLite copy
     # would differ in its location only, so compare with the in-memory validation directly)
-    from channel_analysis.validate import write_quality
+    from channel_analysis.validate.quality import write_quality
 
     write_quality(validate_source(read_source(url)), tmp_path / "whole")
     for name in ("data_quality.csv", "quarantine/orders.csv", "quarantine/interactions.csv", "quarantine/dealers.csv"):
@@ -293,8 +296,8 @@ def test_a_backtest_of_a_postgresql_source_computes_inside_the_server_what_a_who
 ):
     import pyarrow.parquet as pq
 
-    import channel_analysis.io as source_io
-    from channel_analysis.monthly import backtest
+    import channel_analysis.run.backtest as backtest_module
+    from channel_analysis.run.backtest import backtest
     from channel_analysis.synthetic import write_demo_data
 
     world = tmp_path / "world"
@@ -320,7 +323,7 @@ def test_a_backtest_of_a_postgresql_source_computes_inside_the_server_what_a_who
     # back) and per month of suspect ones (here two months of the orders)
     assert len(counts) == len(judged) and max(counts) <= 36 + 2
 
-    monkeypatch.setattr(source_io, "postgres_url", lambda spec: False)  # the same data read whole
+    monkeypatch.setattr(backtest_module, "postgres_url", lambda spec: False)  # the same data read whole
     backtest(url, months, tmp_path / "whole")
     pushed, whole = _month_tables(tmp_path / "pushed"), _month_tables(tmp_path / "whole")
     assert list(pushed) == list(whole) and len(whole) == 3 * 3  # kpis, alerts, dealer_health per month
@@ -334,7 +337,8 @@ def test_a_backtest_computes_on_the_rows_it_judged_while_the_database_changes(pg
     writing to the database) change nothing: the figures read the validation's own snapshot."""
     import pyarrow.parquet as pq
 
-    from channel_analysis import monthly
+    from channel_analysis import figures
+    from channel_analysis.run.backtest import backtest
     from channel_analysis.synthetic import write_demo_data
 
     world = tmp_path / "world"
@@ -345,7 +349,7 @@ def test_a_backtest_computes_on_the_rows_it_judged_while_the_database_changes(pg
     tables["orders"] = pa.Table.from_pylist(orders, schema=tables["orders"].schema)
     months = "2025-11..2025-12"
     load(pg_server, tables)
-    monthly.backtest(url, months, tmp_path / "still")
+    backtest(url, months, tmp_path / "still")
 
     def written_meanwhile():
         with pg_server.connect(dbname=DATABASE, autocommit=True) as con:
@@ -356,15 +360,15 @@ def test_a_backtest_computes_on_the_rows_it_judged_while_the_database_changes(pg
             changed = con.execute("SELECT count(*) FROM orders").fetchone()[0]
         assert changed > len(orders)
 
-    figures_in_engine = monthly._figures_in_engine
+    figures_in_engine = figures._figures_in_engine
 
     def after_a_write(*args, **kwargs):
         written_meanwhile()
         return figures_in_engine(*args, **kwargs)
 
     load(pg_server, tables)
-    monkeypatch.setattr(monthly, "_figures_in_engine", after_a_write)
-    monthly.backtest(url, months, tmp_path / "changing")
+    monkeypatch.setattr(figures, "_figures_in_engine", after_a_write)
+    backtest(url, months, tmp_path / "changing")
     still, changing = _month_tables(tmp_path / "still"), _month_tables(tmp_path / "changing")
     assert list(still) == list(changing) and len(still) == 2 * 3
     for name in still:
@@ -374,7 +378,7 @@ def test_a_backtest_computes_on_the_rows_it_judged_while_the_database_changes(pg
 def test_a_server_that_is_down_is_tried_again_and_a_wrong_password_is_not(pg_server, url, monkeypatch):
     import socket
 
-    from channel_analysis import io as source_io
+    from channel_analysis.sources import database as source_io
 
     with socket.socket() as sock:  # a port nobody listens on: connection refused
         sock.bind(("127.0.0.1", 0))

@@ -19,12 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import channel_analysis.validate_stream as stream
+import channel_analysis.run.backtest as run_backtest
+import channel_analysis.run.month as run_month_module
+import channel_analysis.validate.stream as stream
 from channel_analysis.errors import SourceError
-from channel_analysis.io import parquet_tables, read_source
-from channel_analysis.report_data import READ_LOG
-from channel_analysis.validate import data_quality, validate_source
-from channel_analysis.validate_stream import validate_parquet
+from channel_analysis.sources.read import parquet_tables, read_source
+from channel_analysis.store.views import READ_LOG
+from channel_analysis.validate.quality import data_quality
+from channel_analysis.validate.memory import validate_source
+from channel_analysis.validate.stream import validate_parquet
 from mini_source import BASE
 from test_source_properties import cli
 from test_validate_properties import damaged_sources
@@ -105,7 +108,8 @@ def _slice_large_sources(monkeypatch, *, above: int, batch_rows: int) -> list:
     monkeypatch.setattr(stream, "BATCH_ROWS", batch_rows)
     called = []
     real = stream.validate_parquet
-    monkeypatch.setattr(stream, "validate_parquet", lambda *a, **k: called.append(1) or real(*a, **k))
+    for user in (stream, run_backtest, run_month_module):  # where the command line, the run and the backtest call it
+        monkeypatch.setattr(user, "validate_parquet", lambda *a, **k: called.append(1) or real(*a, **k))
     return called
 
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.metrics import funnel, service
-from channel_analysis.monthly import Month
-from channel_analysis.report_data import PreparedTables, table_view, view_rows
+from channel_analysis.months import Month
+from channel_analysis.store.views import PreparedTables, table_view, view_rows
 from test_funnel import INTERACTIONS, RETAINED, _prospects
 from test_service import dealers, random_requests, requests
 

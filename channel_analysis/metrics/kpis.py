@@ -29,7 +29,8 @@ import pandas as pd
 
 from channel_analysis import schema
 from channel_analysis.config import Settings
-from channel_analysis.panel import engine_tables, report_month
+from channel_analysis.sources.engine import engine_tables
+from channel_analysis.panel import report_month
 from channel_analysis.metrics._common import NETWORK, REGION, SALES_MANAGER
 from channel_analysis.metrics._common import ratio as _ratio
 

@@ -18,6 +18,7 @@ from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.metrics._common import SALES_MANAGER
 from channel_analysis.months import report_month
+from channel_analysis.metrics.kpis import monthly_kpis
 
 D, O, I, SM = schema.Dealers, schema.Orders, schema.Interactions, schema.SalesManagers
 
@@ -180,7 +181,6 @@ def sales_manager_scorecard(
     """
     period = report_month(as_of)
     label = period.strftime("%Y-%m")
-    from channel_analysis.metrics.kpis import monthly_kpis  # the KPI engine loads only when needed
 
     kpis = monthly_kpis(tables, as_of=period, settings=settings) if kpis is None else kpis
     wide = _kpis_for(kpis, label, ["dealers_in_network", *RULES.values(), "revenue", "revenue_t12"]).astype(float)
@@ -222,7 +222,6 @@ def scorecard_trend(
     rule KPI: month, sales_manager_id, metric, value, target, meets_target (boolean, empty
     where the value is); exactly ``monthly_kpis`` of each month, sales_manager scope."""
     period = report_month(as_of)
-    from channel_analysis.metrics.kpis import monthly_kpis
 
     frames = [monthly_kpis(tables, as_of=period - k, settings=settings) for k in reversed(range(months))]
     kpis = pd.concat(frames, ignore_index=True)
