@@ -59,8 +59,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from channel_analysis import schema, synthetic  # noqa: E402
 from channel_analysis.early_warning import history_from_panel, warnings_for_months  # noqa: E402
 from channel_analysis.early_warning.evaluate import labelled_dealer_months, score_backtest, truth_onsets  # noqa: E402
-from channel_analysis.sources.read import read_source  # noqa: E402
 from channel_analysis.panel import dealer_month_panel  # noqa: E402
+from channel_analysis.sources.read import read_source  # noqa: E402
 from channel_analysis.validate.memory import validate_source  # noqa: E402
 
 D, O = schema.Dealers, schema.Orders

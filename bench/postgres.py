@@ -1,7 +1,7 @@
 """A PostgreSQL source at 100,000 dealers: validation inside the server, and the monthly run's
 streaming of the accepted rows to files, against a bare COPY baseline, in one run.
 
-The parent starts one throw-away PostgreSQL server (``tests/pg.py``), loads the 100,000-dealer
+The parent starts one throw-away PostgreSQL server (``tests/helpers/pg.py``), loads the 100,000-dealer
 world into database ``world100k`` once (every table with native column types from its Parquet
 types, rows in the Parquet file's order, then ``VACUUM ANALYZE``) and stops the server at the end.
 Variants, each a fresh child process, interleaved round by round:
@@ -45,7 +45,7 @@ BLOCK = 8 << 20  # bytes per write of the CSV into COPY FROM STDIN
 
 
 def _pg_type(arrow) -> str:
-    """The PostgreSQL column type of an Arrow type (as tests/test_validate_sql.py maps them)."""
+    """The PostgreSQL column type of an Arrow type (as tests/validate/test_validate_sql.py maps them)."""
     import pyarrow as pa
 
     if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
@@ -220,8 +220,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return child(args.child)
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/pg.py: a throw-away server
-    from pg import start_postgres
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/helpers/pg.py: a throw-away server
+    from helpers.pg import start_postgres
 
     facts = common.machine()
     common.ensure_worlds()

@@ -42,7 +42,7 @@ work = Path(tempfile.mkdtemp())
 params = 'data: str = "x"  # source\\nmonth: str = "2026-10"  # month\\nlang: str = "en"  # language'
 for name in (*REPORTS, LANDING):
     cells = [new_code_cell(params, metadata={"tags": ["parameters"]}), new_code_cell("print(month)"),
-             new_code_cell("from channel_analysis.report import report_finished\\nreport_finished()")]
+             new_code_cell("from channel_analysis.report.runner import report_finished\\nreport_finished()")]
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, work / f"{name}.ipynb")

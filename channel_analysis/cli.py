@@ -122,9 +122,9 @@ def validate(data: str, out: str | None) -> None:
     """Check a data source against the contract; print counts per table and every problem."""
     from channel_analysis.sources.postgres import postgres_url
     from channel_analysis.sources.read import read_source
-    from channel_analysis.validate.quality import data_quality, write_quality
     from channel_analysis.validate.memory import validate_source
     from channel_analysis.validate.postgres import validate_postgres
+    from channel_analysis.validate.quality import data_quality, write_quality
     from channel_analysis.validate.stream import large_parquet, validate_parquet
 
     _data(data)
@@ -218,7 +218,8 @@ def _logger(path: str | None) -> logging.Logger:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Write OUT/YYYY-MM/ for each month.")
 def backtest(data: str, months: str, out: str) -> None:
     """Alerts, dealer health and KPIs for every month of a range, as a run writes them (no HTML)."""
-    from channel_analysis.run.backtest import backtest as run_backtest, months_in
+    from channel_analysis.run.backtest import backtest as run_backtest
+    from channel_analysis.run.backtest import months_in
 
     wanted = months_in(months)  # a bad range fails before anything is read
     _data(data)

@@ -18,28 +18,23 @@ computed as of the earlier month.
 """
 
 from __future__ import annotations
+
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
+
 from channel_analysis import schema
 from channel_analysis.months import panel_as_of, report_month  # noqa: F401  (part of this module's API)
 from channel_analysis.sources.engine import engine_tables
 from channel_analysis.sources.tables import arrow_to_pandas
 
-
 P, D, O, I, S, E, A, X, R = (
-    schema.Panel,
-    schema.Dealers,
-    schema.Orders,
-    schema.Interactions,
-    schema.ServiceRequests,
-    schema.Events,
-    schema.EventAttendance,
-    schema.Expenses,
-    schema.Prospects,
+    schema.Panel, schema.Dealers, schema.Orders, schema.Interactions,
+    schema.ServiceRequests, schema.Events, schema.EventAttendance, schema.Expenses, schema.Prospects,
 )
 
 

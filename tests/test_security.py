@@ -23,14 +23,13 @@ import openpyxl
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+from channel_analysis.cli import main
+from channel_analysis.errors import ChannelAnalysisError, ParameterError, SourceError
+from channel_analysis.months import Month
 from channel_analysis.run import publish
 from channel_analysis.sources import excel, files
 from channel_analysis.sources import tables as raw_tables
-from channel_analysis.cli import main
-from channel_analysis.errors import ChannelAnalysisError, ParameterError, SourceError
 from channel_analysis.sources.read import read_source
-from channel_analysis.months import Month
-from channel_analysis.synthetic import write_demo_data
 
 DEALERS = "dealer_id,dealer_name,region,signed_date\nD1,Alpha,North,2024-01-01\n"
 ORDERS = "order_id,dealer_id,order_date,amount\nO1,D1,2024-02-01,10.5\n"
@@ -59,10 +58,8 @@ def source_problem(spec) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    data = tmp_path_factory.mktemp("world") / "src"
-    write_demo_data(data, dealers=40, start="2025-01", end="2025-12", seed=5)
-    return data
+def world(demo_world) -> Path:
+    return demo_world
 
 
 # --- path traversal through --month --------------------------------------------------
@@ -326,7 +323,7 @@ def test_notebook_parameters_with_quotes_and_newlines_stay_strings(tmp_path):
 
     parameters = 'data: str = "x"  # data source\nmonth: str = "2026-10"  # report month'
     body = "import json\nprint(json.dumps([data, month]))"
-    finish = "from channel_analysis.report import report_finished\nreport_finished()"
+    finish = "from channel_analysis.report.runner import report_finished\nreport_finished()"
     nb = new_notebook(cells=[new_code_cell(parameters, metadata={"tags": ["parameters"]}), new_code_cell(body),
                              new_code_cell(finish)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -24,26 +24,9 @@ from xlsxwriter import Workbook
 from channel_analysis.deck.canvas import BAD, INK, MUTED, Box, Canvas, set_cjk
 from channel_analysis.text.labels import label
 
-MONEY_FORMAT = {
-    "en": '[>=1000000]"¥"#,##0.0,,"M";[>=1000]"¥"#,##0,"k";"¥"#,##0',
-    # 万 (10⁴) and 亿 (10⁸) are not powers of 1000: divide by 10³ (10⁶) and put a literal "."
-    # before the last digit (two digits): 195_622 → 195.6 → "19.6万"
-    "zh": '[>=100000000]"¥"0\\.00,,"亿";[>=10000]"¥"0\\.0,"万";"¥"#,##0',
-}
-# a chart whose axis may reach a billion (a large network's monthly revenue): ¥18.7B, not
-# ¥18,700.0M (a number format holds at most two conditions, so the scale of the values picks it)
-MONEY_FORMAT_BILLIONS = '[>=1000000000]"¥"#,##0.0,,,"B";[>=1000000]"¥"#,##0,,"M";"¥"#,##0'
-PERCENT_FORMAT = "0%"
+PERCENT_FORMAT = "0%"  # money formats: Text.chart_money_format (channel_analysis.text.format)
 COUNT_FORMAT = "#,##0"
 GRID = "E3E6EA"
-
-
-def money_format(lang: str, values: Sequence[float | None] = ()) -> str:
-    """The number format of a chart of money ``values``: ¥1.2M, ¥350k (¥19.6万, ¥1.20亿 in
-    Chinese), and ¥18.7B in English once the values reach half a billion (the axis may then
-    reach a billion)."""
-    top = max((abs(v) for v in _clean(values) if v is not None), default=0.0)
-    return MONEY_FORMAT_BILLIONS if lang == "en" and top >= 5e8 else MONEY_FORMAT[lang]
 
 
 class _TextSafeWriter(CategoryWorkbookWriter):

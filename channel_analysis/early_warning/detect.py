@@ -5,10 +5,14 @@ Each detector is a vectorised rule over the signals of :mod:`.signals`; its
 like this (capped at 100), so scores of different detectors compare. The
 thresholds are named in :class:`WarningSettings`; ``high`` needs a far smaller
 chance than ``medium`` so that it is rarely wrong.
+
+An alert says why in figures, not in words: ``figures`` holds (as JSON) what its sentence
+needs, and :mod:`channel_analysis.text.reasons` renders it in the reader's language.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +22,10 @@ from channel_analysis import schema
 from channel_analysis.early_warning.signals import MIN_HISTORY
 
 D = schema.Dealers
-ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "reason"]
+ALERT_COLUMNS = ["month", "dealer_id", "dealer_name", "region", "sales_manager_id", "alert", "severity", "score", "figures"]
 HEALTH_COLUMNS = [
     "month", "dealer_id", "dealer_name", "region", "tier", "sales_manager_id", "status", "health_score",
-    "health_change", "why_changed", "recency", "volume", "level", "peers", "calls", "reorder", "service",
+    "health_change", "moved", "recency", "volume", "level", "peers", "calls", "reorder", "service",
 ]
 STATUSES = ("new", "active", "at_risk", "dormant", "lost")
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
@@ -71,29 +75,18 @@ def _severity(p: pd.Series, medium: float, high: float) -> pd.Series:
     return pd.Series(np.select([p < high, p < medium], ["high", "medium"], "low"), index=p.index)
 
 
-def _money(v: float) -> str:
-    if abs(v) >= 1e6:
-        return f"¥{v / 1e6:.1f}M"
-    if abs(v) >= 1e3:
-        return f"¥{v / 1e3:.0f}k"
-    return f"¥{v:.0f}"
+def _figures(frame: pd.DataFrame, **columns: str | float) -> pd.Series:
+    """One JSON object per row of ``frame``: each name's value from the column it names (or the
+    number given), the figures an alert's sentence is rendered from (text.reasons)."""
+    values = {name: frame[col].to_numpy() if isinstance(col, str) else np.full(len(frame), col)
+              for name, col in columns.items()}  # fmt: skip
+    rows = [json.dumps({name: _plain(v[i]) for name, v in values.items()}, sort_keys=True) for i in range(len(frame))]
+    return pd.Series(rows, index=frame.index, dtype=object)
 
 
-def _chance(p: float) -> str:
-    return "under a 0.01% chance" if p < 1e-4 else f"a {p:.2%} chance"
-
-
-def _months(k: int) -> str:
-    return "month" if k == 1 else f"{k} months"
-
-
-def _pct(log_change: float) -> str:
-    return f"{(np.exp(log_change) - 1) * 100:+.0f}%"
-
-
-def _each(frame: pd.DataFrame, text) -> pd.Series:
-    """One sentence per row of ``frame`` (``text`` takes a row as a named tuple)."""
-    return pd.Series([text(r) for r in frame.itertuples(index=False)], index=frame.index, dtype=object)
+def _plain(value):
+    """A numpy scalar → the Python value JSON writes (ints stay whole)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _judged(sig: pd.DataFrame) -> pd.Series:
@@ -119,13 +112,10 @@ def _stop(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
     # the rhythm and the order count: a monthly orderer quiet for two months, a rhythm broken
     agreed = _normal_market(sig, s) & (_agreed_silence_p(sig) < s.stop_p_agreed)
     hit = sig[_judged(sig) & (sig["months_silent"] >= 2) & ((sig["p_silence"] < s.stop_p) | agreed)]
-    reason = _each(hit, lambda r: (
-            f"no order since {r.last_order_month} ({r.months_silent} months); it ordered in "
-            f"{r.ordering_share:.0%} of the {r.rhythm_months:.0f} months before, so a gap this long had "
-            f"{_chance(r.p_silence)}; dealers in {r.region} {_pct(r.market_change)} over the last 3 months"
-        ),
-    )
-    return _rows(hit, "purchase_stop", hit["p_silence"], s.stop_p_medium, s.stop_p_high, reason)
+    figures = _figures(hit.assign(market=np.expm1(hit["market_change"])), last_order_month="last_order_month",
+                       months_silent="months_silent", ordering_share="ordering_share", rhythm_months="rhythm_months",
+                       p_silence="p_silence", market="market")  # fmt: skip
+    return _rows(hit, "purchase_stop", hit["p_silence"], s.stop_p_medium, s.stop_p_high, figures)
 
 
 def _drop(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFrame:
@@ -144,12 +134,9 @@ def _drop(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFr
 
 
 def _drop_reason(hit: pd.DataFrame) -> pd.Series:
-    return _each(hit, lambda r: (
-            f"{r.recent_orders:.0f} orders for {_money(r.recent_gross)} in the last {_months(r.drop_window)} against "
-            f"{r.expected_orders:.0f} for {_money(r.expected_gross)} expected from its own history; "
-            f"dealers in {r.region} {_pct(r.market_change)} over the same months"
-        ),
-    )
+    return _figures(hit.assign(market=np.expm1(hit["market_change"])), orders="recent_orders", amount="recent_gross",
+                    window="drop_window", expected_orders="expected_orders", expected_amount="expected_gross",
+                    market="market")  # fmt: skip
 
 
 def _agreed(sig: pd.DataFrame, s: WarningSettings, stopped: pd.Index) -> pd.DataFrame:
@@ -172,22 +159,14 @@ def _calls(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
         & (sig["calls_month"] >= s.calls_spike_ratio * sig["expected_calls_month"])
         & (sig["calls_month"] >= 4 * sig["calls_window"])
     ]
-    up_reason = _each(up, lambda r: (
-            f"{r.calls_month:.0f} calls from the dealer in the last {_months(r.calls_window)} against about "
-            f"{r.expected_calls_month:.1f} usual: find out what it needs"
-        ),
-    )
+    up_reason = _figures(up, calls="calls_month", window="calls_window", usual="expected_calls_month")
     down = sig[
         base
         & (sig["p_calls_down"] < s.calls_p)
         & (sig["expected_calls_recent"] >= s.calls_min_expected)
         & (sig["calls_recent"] <= s.calls_drop_ratio * sig["expected_calls_recent"])
     ]
-    down_reason = _each(down, lambda r: (
-            f"{r.calls_recent:.0f} calls from the dealer in the last 3 months against about "
-            f"{r.expected_calls_recent:.0f} usual: it has gone quiet"
-        ),
-    )
+    down_reason = _figures(down, calls="calls_recent", usual="expected_calls_recent")
     return pd.concat(
         [
             _rows(up, "calls_spike", up["p_calls_up"], s.calls_p, s.calls_p_high, up_reason),
@@ -203,11 +182,7 @@ def _peers(sig: pd.DataFrame, s: WarningSettings) -> pd.DataFrame:
         & (sig["change_6m"] < s.peers_max_change)
         & (sig["p_drop"] < s.peers_own_p)
     ]
-    reason = _each(hit, lambda r: (
-            f"orders in the last 6 months {_pct(r.change_6m)} against its own baseline, far below dealers "
-            f"of the same region and tier (z = {r.peer_z:.1f})"
-        ),
-    )
+    reason = _figures(hit.assign(change=np.expm1(hit["change_6m"])), change="change", z="peer_z")
     # a robust z of -3.5 is p ~ 2e-4 under normality; severity never high on peers alone
     p = pd.Series(2 * 10 ** (hit["peer_z"].clip(upper=0) / 1.5 - 1.3), index=hit.index)
     return _rows(hit, "below_peers", p, 1e-4, 0.0, reason)
@@ -225,7 +200,7 @@ def _no_reorder(sig: pd.DataFrame, s: WarningSettings, month_col: int) -> pd.Dat
         np.select([gap >= s.no_reorder_high_months, gap >= s.no_reorder_months + 1], ["high", "medium"], "low"),
         index=hit.index,
     )
-    reason = gap.map(lambda g: f"only the first order, {g} months ago, and no reorder since: visit and find out why")
+    reason = _figures(hit.assign(months=gap), months="months")
     out = _frame(hit, "no_reorder", severity, np.minimum(100.0, 10.0 * gap), reason)
     return out
 
@@ -246,7 +221,7 @@ def _frame(hit, alert, severity, score, reason) -> pd.DataFrame:
             "alert": alert,
             "severity": severity,
             "score": score,
-            "reason": reason,
+            "figures": reason,
         },
         index=hit.index,
     )

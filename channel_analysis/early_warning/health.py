@@ -20,6 +20,8 @@ for ``dormant_months``), ``at_risk`` (a high or medium alert, or a score below
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 
@@ -128,12 +130,14 @@ def dealer_health(
         }
     )
     out = pd.concat([out, scores], axis=1)
-    out["health_change"], out["why_changed"] = _changes(out, previous)
+    out["health_change"], out["moved"] = _changes(out, previous)
     return out[HEALTH_COLUMNS].sort_values("dealer_id").reset_index(drop=True)
 
 
 def _changes(now: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
-    """Score change since last month, and the components that moved it most, in words."""
+    """Score change since last month, and the components that moved it most: per dealer a JSON
+    list of ``[component, whole points]`` (the two that moved most, if by 2 points or more), ``"new"``
+    (no score last month) or ``"left"`` (left the network); text.reasons.why_changed says it."""
     if previous is None or previous.empty:
         return pd.Series(np.nan, index=now.index), pd.Series("", index=now.index)
     prev = previous.set_index("dealer_id").reindex(now["dealer_id"])
@@ -143,13 +147,12 @@ def _changes(now: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.Serie
     moves = np.column_stack([100 * w * (now[k] - prev[k]).to_numpy(dtype=float) for k, w in WEIGHTS.items()])
     moves = np.nan_to_num(moves)
     order = np.argsort(-np.abs(moves), axis=1, kind="stable")[:, :2]
-    why = np.full(len(now), "", dtype=object)
+    moved = [[] for _ in range(len(now))]
     for rank in range(2):  # the two components that moved most, if they moved 2 points or more
         pick = moves[np.arange(len(moves)), order[:, rank]]
-        shown = np.flatnonzero(np.abs(pick) >= 2)  # only these are put in words (a minority)
-        words = (f"{name} {move:+.0f}" for name, move in zip(names[order[shown, rank]], pick[shown]))
-        why[shown] = [f"{said}, {more}" if said else more for said, more in zip(why[shown], words)]
-    why = pd.Series(why, index=now.index, dtype=str)
-    why = why.where(prev["health_score"].notna(), "new this month")
-    why = why.where(now["status"] != "lost", "left the network")
+        for i in np.flatnonzero(np.abs(pick) >= 2):  # only these are named (a minority)
+            moved[i].append([str(names[order[i, rank]]), round(float(pick[i]))])  # whole points, as shown
+    why = pd.Series([json.dumps(m) if m else "" for m in moved], index=now.index, dtype=str)
+    why = why.where(prev["health_score"].notna(), json.dumps("new"))
+    why = why.where(now["status"] != "lost", json.dumps("left"))
     return change, why

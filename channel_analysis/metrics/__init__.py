@@ -1,10 +1,8 @@
-"""Metrics: pure functions from validated tables (and the panel) to tidy frames.
+"""Metrics: pure functions from validated tables (and the panel) to tidy frames, each as of its month."""
 
-Each takes the report month as ``as_of`` and uses only data dated up to its end.
-
-Importing this package loads no metric module; each name is imported from its module on first
-use, so a report that shows cohorts does not wait for the KPI engine or the regression models.
-"""
+# Each takes the report month as ``as_of`` and uses only data dated up to its end. Importing this
+# package loads no metric module; each name is imported from its module on first use, so a report
+# that shows cohorts does not wait for the KPI engine or the regression models.
 
 from importlib import import_module
 

@@ -14,8 +14,9 @@ from scipy import stats
 
 from channel_analysis import schema
 from channel_analysis.errors import ParameterError
+from channel_analysis.metrics._common import month_ordinal as _ordinal
+from channel_analysis.metrics._common import optional_column as _col
 from channel_analysis.months import panel_as_of, report_month
-from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col
 
 P, D = schema.Panel, schema.Dealers
 COHORT, AGE = "cohort", P.months_since_signed

@@ -16,8 +16,10 @@ import pandas as pd
 
 from channel_analysis import schema
 from channel_analysis.errors import ParameterError, TooLittleData
+from channel_analysis.metrics._common import month_ordinal as _ordinal
+from channel_analysis.metrics._common import optional_column as _col
+from channel_analysis.metrics._common import ratio as _ratio
 from channel_analysis.months import panel_as_of, report_month
-from channel_analysis.metrics._common import month_ordinal as _ordinal, optional_column as _col, ratio as _ratio
 
 X, D, P = schema.Expenses, schema.Dealers, schema.Panel
 ACQUISITION, RETENTION = schema.PURPOSES

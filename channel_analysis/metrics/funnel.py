@@ -17,8 +17,9 @@ import pandas as pd
 
 from channel_analysis import schema
 from channel_analysis.errors import ParameterError
+from channel_analysis.metrics._common import optional_column as _col
+from channel_analysis.metrics._common import ratio as _ratio
 from channel_analysis.months import report_month
-from channel_analysis.metrics._common import optional_column as _col, ratio as _ratio
 
 R, I, D = schema.Prospects, schema.Interactions, schema.Dealers
 STAGE, PERIOD, YEAR_ENDING = "stage", "period", "year_ending"

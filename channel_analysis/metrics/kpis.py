@@ -29,36 +29,49 @@ import pandas as pd
 
 from channel_analysis import schema
 from channel_analysis.config import Settings
-from channel_analysis.sources.engine import engine_tables
-from channel_analysis.panel import report_month
 from channel_analysis.metrics._common import NETWORK, REGION, SALES_MANAGER
 from channel_analysis.metrics._common import ratio as _ratio
+from channel_analysis.panel import report_month
+from channel_analysis.sources.engine import engine_tables
 
 D, O, I, S = schema.Dealers, schema.Orders, schema.Interactions, schema.ServiceRequests
 X, R, E, A = schema.Expenses, schema.Prospects, schema.Events, schema.EventAttendance
 
 KPI_COLUMNS = ["month", "metric", "scope", "scope_id", "value", "target", "meets_target"]
 
-# The contract's metrics in its order, with the scopes written besides `network` (◆ region, ★ sales manager).
-METRICS: dict[str, tuple[str, ...]] = {
-    "dealers_in_network": (REGION, SALES_MANAGER),
-    "dealers_signed_t12": (REGION,),
-    "dealers_lost_t12": (REGION,),
-    "revenue": (REGION, SALES_MANAGER),
-    "revenue_t12": (REGION, SALES_MANAGER),
-    "acquisition_spend_t12": (REGION,),
-    "cac_t12": (REGION,),
-    "retention_spend_t12": (REGION,),
-    "retention_cost_per_dealer_t12": (REGION,),
-    "callback_coverage": (REGION, SALES_MANAGER),
-    "visit_coverage_2m": (REGION, SALES_MANAGER),
-    "first_order_only_share": (REGION, SALES_MANAGER),
-    "prospect_conversion_t12": (REGION,),
-    "sla_compliance": (),
-    "via_sales_manager_share": (SALES_MANAGER,),
-    "complaints": (REGION,),
-    "event_cost_per_attendee_t12": (),
+MONEY, SHARE, COUNT = "money", "share", "count"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A KPI of the contract: the kind of figure it is (how every page, slide and workbook shows
+    it) and the scopes it is written for besides ``network`` (◆ region, ★ sales manager)."""
+
+    kind: str
+    scopes: tuple[str, ...] = ()
+
+
+# The contract's metrics in its order.
+METRICS: dict[str, Metric] = {
+    "dealers_in_network": Metric(COUNT, (REGION, SALES_MANAGER)),
+    "dealers_signed_t12": Metric(COUNT, (REGION,)),
+    "dealers_lost_t12": Metric(COUNT, (REGION,)),
+    "revenue": Metric(MONEY, (REGION, SALES_MANAGER)),
+    "revenue_t12": Metric(MONEY, (REGION, SALES_MANAGER)),
+    "acquisition_spend_t12": Metric(MONEY, (REGION,)),
+    "cac_t12": Metric(MONEY, (REGION,)),
+    "retention_spend_t12": Metric(MONEY, (REGION,)),
+    "retention_cost_per_dealer_t12": Metric(MONEY, (REGION,)),
+    "callback_coverage": Metric(SHARE, (REGION, SALES_MANAGER)),
+    "visit_coverage_2m": Metric(SHARE, (REGION, SALES_MANAGER)),
+    "first_order_only_share": Metric(SHARE, (REGION, SALES_MANAGER)),
+    "prospect_conversion_t12": Metric(SHARE, (REGION,)),
+    "sla_compliance": Metric(SHARE),
+    "via_sales_manager_share": Metric(SHARE, (SALES_MANAGER,)),
+    "complaints": Metric(COUNT, (REGION,)),
+    "event_cost_per_attendee_t12": Metric(MONEY),
 }
+KINDS = {name: metric.kind for name, metric in METRICS.items()}  # metric → money, share or count
 
 
 @dataclass(frozen=True)
@@ -408,8 +421,8 @@ def _rows(values: dict[str, pd.Series], scopes: _Scopes, month: _Month, settings
     targets = _targets(settings)
     scope_level = scopes.index.get_level_values("scope")
     parts = []
-    for metric, extra_scopes in METRICS.items():
-        keep = scope_level.isin((NETWORK, *extra_scopes))
+    for metric, definition in METRICS.items():
+        keep = scope_level.isin((NETWORK, *definition.scopes))
         target, comparison = targets.get(metric, (np.nan, ">="))
         value = values[metric].reindex(scopes.index).to_numpy(dtype=float)[keep]
         meets = value <= target if comparison == "<=" else value >= target

@@ -17,8 +17,8 @@ import pandas as pd
 from channel_analysis import schema
 from channel_analysis.config import Settings
 from channel_analysis.metrics._common import SALES_MANAGER
-from channel_analysis.months import report_month
 from channel_analysis.metrics.kpis import monthly_kpis
+from channel_analysis.months import report_month
 
 D, O, I, SM = schema.Dealers, schema.Orders, schema.Interactions, schema.SalesManagers
 

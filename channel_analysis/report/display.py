@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from channel_analysis.text.format import Text, text_for
 from channel_analysis.text.labels import check_lang, label
 
 if TYPE_CHECKING:  # nbformat costs ~1 s to import; notebooks using show_table need not pay it
@@ -92,25 +93,25 @@ def summary_box(lines: Sequence[str], *, title: str | None = None, lang: str = "
     )
 
 
-def format_cell(value: Any, *, money: bool = False, percent: bool = False, currency: str = "¥",
+def format_cell(value: Any, t: Text, *, money: bool = False, percent: bool = False,
                 decimals: int | None = None) -> str:
-    """One value as shown in a table: ``¥1,234,567``, ``12.5%``, ``1,234``, ``3.14``; empty for missing."""
+    """One value as shown in a table, by the one formatter (:mod:`channel_analysis.text.format`):
+    ``¥1.2M``, ``12.5%``, ``1,234``, ``3.14``, ``2026-09-30``; empty for missing."""
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return ""
     if pd.api.types.is_bool(value):
-        return str(bool(value)).lower()
+        return t.label("yes" if value else "no")
     if isinstance(value, (pd.Timestamp, np.datetime64)):
         stamp = pd.Timestamp(value)
         return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.strftime("%Y-%m-%d %H:%M")
     if pd.api.types.is_number(value):
-        number = float(value)
         if money:
-            return f"{'-' if number < 0 else ''}{currency}{abs(number):,.0f}"
+            return t.money(value)
         if percent:
-            return f"{number:.1%}"
+            return t.share(value)
         if decimals is not None:
-            return f"{number:,.{decimals}f}"
-        return f"{number:,.0f}" if pd.api.types.is_integer(value) else f"{number:,.2f}"
+            return t.number(value, decimals)
+        return t.count(value) if pd.api.types.is_integer(value) else t.number(value, 2)
     return str(value)
 
 
@@ -121,27 +122,25 @@ def format_frame(
     money_columns: Sequence[str] = (),
     percent_columns: Sequence[str] = (),
     label_values: Sequence[str] = (),
-    currency: str = "¥",
     decimals: Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """A frame as it is shown: values formatted as text, codes in ``label_values`` columns and headers labelled.
 
-    Numbers get thousands separators, ``money_columns`` the currency and no
-    decimals, ``percent_columns`` (shares 0–1) a percent sign; other numbers
-    two decimals unless ``decimals`` gives a column its own (``{"median_hours": 1}``).
+    Numbers get thousands separators, ``money_columns`` compact money, ``percent_columns``
+    (shares 0–1) a percent sign; other numbers two decimals unless ``decimals`` gives a column
+    its own (``{"median_hours": 1}``).
     """
-    check_lang(lang)
+    t = text_for(lang)
     shown = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
         if column in label_values:
-            shown[column] = values.map(lambda v: "" if pd.isna(v) else label(str(v), lang))
+            shown[column] = values.map(lambda v: "" if pd.isna(v) else t.label(str(v)))
         else:
             money, percent = column in money_columns, column in percent_columns
             digits = (decimals or {}).get(column)
-            shown[column] = [format_cell(v, money=money, percent=percent, currency=currency, decimals=digits)
-                             for v in values]
-    shown.columns = [label(str(c), lang) for c in frame.columns]
+            shown[column] = [format_cell(v, t, money=money, percent=percent, decimals=digits) for v in values]
+    shown.columns = [t.label(str(c)) for c in frame.columns]
     return shown
 
 
@@ -191,12 +190,21 @@ def _ensure_itables() -> None:
 
 
 def _interactive_table(shown: pd.DataFrame, numeric: list[int], caption: str | None, lang: str,
-                       wrap: Sequence[int] = ()) -> str:
+                       wrap: Sequence[int] = (), order: Mapping[int, pd.Series] | None = None) -> str:
+    """``order``: for a shown column (by position), the values it sorts by (compact money such as
+    ¥955k and ¥1.2M sorts by the amount): kept in a hidden column that is neither seen nor searched."""
     import itables
 
     _ensure_itables()
+    data = shown.reset_index(drop=True)
+    hidden = []
+    for position, values in (order or {}).items():
+        hidden.append({"targets": position, "orderData": [len(data.columns)]})
+        data[f"_order_{position}"] = pd.Series(values).reset_index(drop=True).astype("float64")
+        hidden.append({"targets": len(data.columns) - 1, "visible": False, "searchable": False})
+    widths = _column_widths(shown, wrap)
     return itables.to_html_datatable(
-        shown.reset_index(drop=True),
+        data,
         caption=html.escape(caption) if caption else None,  # itables does not escape the caption
         table_id=f"ca_table_{next(_TABLE_IDS)}",
         connected=False,
@@ -212,7 +220,7 @@ def _interactive_table(shown: pd.DataFrame, numeric: list[int], caption: str | N
         display_logo_when_loading=False,
         columnDefs=([{"targets": numeric, "className": "dt-right"}] if numeric else [])
         + ([{"targets": list(wrap), "className": "ca-wrap"}] if wrap else [])
-        + [{"targets": i, "width": width} for i, width in enumerate(_column_widths(shown, wrap))],
+        + [{"targets": i, "width": width} for i, width in enumerate(widths)] + hidden,
         language=_table_language(lang),
     )
 
@@ -264,29 +272,31 @@ def show_table(
     money_columns: Sequence[str] = (),
     percent_columns: Sequence[str] = (),
     label_values: Sequence[str] = (),
-    currency: str = "¥",
     align_right: Sequence[str] = (),
     wrap: Sequence[str] = (),
     decimals: Mapping[str, int] | None = None,
-) -> None:
+) -> pd.DataFrame:
     """Display ``frame``: a sortable, searchable table when ``long``, else a plain one; always escaped.
 
     Headers and the codes in ``label_values`` columns (status, alert, severity …)
     are translated with :func:`~channel_analysis.labels.label`; numbers are
-    formatted by :func:`format_frame`. Formatted numbers still sort as numbers
-    in the interactive table (DataTables reads ``¥1,234`` and ``12.5%``). ``align_right``
+    formatted by :func:`format_frame`. Numbers still sort as numbers in the interactive table
+    (each numeric column sorts by its values, not by its text). ``align_right``
     names text columns that hold preformatted numbers; ``wrap`` the columns of long text
     (a reason, a sentence) that may wrap, where every other column keeps to one line;
-    ``decimals`` the digits of some numeric columns (see :func:`format_frame`).
+    ``decimals`` the digits of some numeric columns (see :func:`format_frame`). Returns
+    ``frame``, for a section to return what it shows.
     """
     shown = format_frame(frame, lang=lang, money_columns=money_columns, percent_columns=percent_columns,
-                         label_values=label_values, currency=currency, decimals=decimals)
-    numeric = [i for i, c in enumerate(frame.columns)
-               if (i in _numeric_positions(frame) and c not in label_values) or c in align_right]
+                         label_values=label_values, decimals=decimals)
+    numbers = [i for i in _numeric_positions(frame) if frame.columns[i] not in label_values]
+    numeric = [i for i, c in enumerate(frame.columns) if i in numbers or c in align_right]
     wrapped = [i for i, c in enumerate(frame.columns) if c in wrap]
     if long:
-        _display_escaped(_interactive_table(shown, numeric, caption, lang, wrapped))
+        order = {i: frame.iloc[:, i] for i in numbers}
+        _display_escaped(_interactive_table(shown, numeric, caption, lang, wrapped, order))
     else:
         if len(shown) > SHORT_TABLE_ROWS:
             warnings.warn(f"show_table: {len(shown)} rows in a plain table; pass long=True", stacklevel=2)
         _display_escaped(_static_table(shown, numeric, caption, wrapped))
+    return frame

@@ -15,7 +15,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-
 from channel_analysis.faults import checkpoint
 from channel_analysis.report.display import ESCAPED_MARK
 from channel_analysis.report.runner import TEMPLATE_DIR, TEMPLATE_NAME, ReportFailed, _is_sentinel_cell, _nbformat

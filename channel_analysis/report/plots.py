@@ -1,183 +1,68 @@
-"""House style, Chinese fonts and the plot helpers every report uses.
+"""The plot helpers every report uses.
 
 Plots draw, they never compute: each ``plot_*`` takes a frame a metric already
 produced, draws it on ``ax`` (a new figure when ``ax`` is None) and returns the
-Axes. Axis titles come from :mod:`channel_analysis.labels`, so one call serves
-English and Chinese reports.
+Axes. Axis titles come from the label catalogues and every tick and bar label is written by
+the text layer (:mod:`channel_analysis.text.format`), so a figure reads on a chart as it does
+in a table or on a slide, in English and Chinese.
 
-Call :func:`setup_style` once at the top of a notebook; it applies the house
-style and puts a Chinese-capable font first (see :func:`find_cjk_font`).
+Call :func:`channel_analysis.report.style.setup_style` once at the top of a notebook; it
+applies the house style and puts a Chinese-capable font first.
 """
 
 from __future__ import annotations
 
-import functools
-import re
-import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
-import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter, ScalarFormatter
+from matplotlib.ticker import Formatter, MaxNLocator, ScalarFormatter
 
-from channel_analysis.palette import PALETTE, SEVERITY_COLOURS, STATUS_COLOURS, status_palette  # noqa: F401 (plots' API)
-from channel_analysis.text.format import compact_money
+from channel_analysis.palette import PALETTE, SEVERITY_COLOURS, status_palette
+from channel_analysis.text.format import CURRENCY, text_for
 from channel_analysis.text.labels import label
-
-DPI = 110
-
-# Family names in order of preference; SimHei last (bitmap-like, licence doubts).
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Noto Sans CJK JP",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Source Han Sans",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Microsoft YaHei",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Heiti SC",
-    "SimHei",
-)
-# Font files worth registering when matplotlib's font cache predates them.
-_CJK_FILE = re.compile(
-    r"(NotoSansCJK|NotoSans-?SC|SourceHanSans|wqy-microhei|wqy-zenhei|msyh|PingFang|Hiragino Sans GB|STHeiti|simhei)",
-    re.IGNORECASE,
-)
-
-
-class CJKFontWarning(UserWarning):
-    """No font able to draw Chinese was found; charts will show boxes for Chinese text."""
-
-
-def _cjk_font_help() -> str:
-    return (
-        "no Chinese font found: Chinese text in charts will show as empty boxes. Install one, then rerun:\n"
-        "  Debian/Ubuntu: sudo apt-get install fonts-noto-cjk   (or the smaller fonts-wqy-microhei)\n"
-        "  Fedora/RHEL:   sudo dnf install google-noto-sans-cjk-fonts\n"
-        "  Windows and macOS already have one (Microsoft YaHei / SimHei; PingFang SC / Hiragino Sans GB).\n"
-        "If one is installed but not found, delete matplotlib's font cache: "
-        f"{matplotlib.get_cachedir()}/fontlist-*.json"
-    )
-
-
-def _installed_cjk_font() -> str | None:
-    names = {entry.name for entry in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in names), None)
-
-
-@functools.cache
-def _discover_cjk_font() -> str | None:
-    """The preferred CJK family, registering matching system font files the font cache does not know yet."""
-    found = _installed_cjk_font()
-    if found:
-        return found
-    for path in font_manager.findSystemFonts():
-        if _CJK_FILE.search(Path(path).name):
-            try:
-                font_manager.fontManager.addfont(path)
-            except (OSError, RuntimeError, ValueError):  # unreadable or unsupported font file
-                continue
-    return _installed_cjk_font()
-
-
-def find_cjk_font() -> str | None:
-    """Find a font that draws Chinese, put it first in ``font.sans-serif`` and return its family name.
-
-    Searches matplotlib's font list, then the system's font folders, for the
-    families in :data:`CJK_FONTS`. Returns None, with a :class:`CJKFontWarning`
-    saying how to install one, when there is none.
-    """
-    family = _discover_cjk_font()
-    if family is None:
-        warnings.warn(_cjk_font_help(), CJKFontWarning, stacklevel=2)
-        return None
-    rest = [name for name in plt.rcParams["font.sans-serif"] if name != family]
-    plt.rcParams["font.family"] = "sans-serif"
-    plt.rcParams["font.sans-serif"] = [family, *rest]
-    plt.rcParams["axes.unicode_minus"] = False  # CJK fonts often lack U+2212 MINUS SIGN
-    return family
-
-
-def setup_style() -> str | None:
-    """Apply the house style (palette, sizes, grid, dpi) and a CJK font; returns the font family chosen.
-
-    Call it before the first plot of a notebook: it also turns off mathtext, so
-    names containing ``$`` are drawn as they are.
-    """
-    sns.set_theme(
-        context="notebook",
-        style="whitegrid",
-        palette=PALETTE,
-        rc={
-            "figure.dpi": DPI,
-            "savefig.dpi": DPI,
-            "figure.figsize": (8.0, 4.0),
-            "figure.constrained_layout.use": True,
-            "axes.titlesize": 13,
-            "axes.titleweight": "bold",
-            "axes.titlelocation": "left",
-            "axes.labelsize": 11,
-            "axes.edgecolor": "#cccccc",
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "grid.color": "#e6e6e6",
-            "legend.frameon": False,
-            "xtick.labelsize": 10,
-            "ytick.labelsize": 10,
-            "text.parse_math": False,  # a dealer named "$$$ Trading" is text, not a formula to parse
-        },
-    )
-    return find_cjk_font()
-
-
 
 
 def _with_unit(text: str, unit: str) -> str:
     return text if not text or f"({unit})" in text else f"{text} ({unit})"
 
 
-def money_axis(ax: Axes, currency: str = "¥", *, axis: str = "y", lang: str = "en") -> Axes:
-    """Format ``axis`` ticks as compact money (¥1.2M, ¥350k; ¥120万 in Chinese) and add the currency to its label."""
+def money_axis(ax: Axes, *, axis: str = "y", lang: str = "en") -> Axes:
+    """Format ``axis`` ticks as compact money, as every page writes it (¥1.2M, ¥350k; ¥120万), each tick
+    exact (¥2.5k), and add the currency to its label."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(lambda v, _pos: compact_money(v, currency, lang)))
-    target.set_label_text(_with_unit(target.get_label_text(), currency))
+    target.set_major_formatter(_TextFormatter(text_for(lang).money_ticks, text_for(lang).money))
+    target.set_label_text(_with_unit(target.get_label_text(), CURRENCY))
     return ax
 
 
-def percent_axis(ax: Axes, *, axis: str = "y") -> Axes:
+def percent_axis(ax: Axes, *, axis: str = "y", lang: str = "en") -> Axes:
     """Format ``axis`` ticks of shares (0–1) as percentages, with decimals only when the axis
     spans a few points (2.5%, not 2% and 2% again)."""
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(_ShareFormatter())
+    t = text_for(lang)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(_TextFormatter(t.share_ticks, t.share))
     return ax
 
 
-class _ShareFormatter(PercentFormatter):
-    """Percent ticks with the fewest decimals that keep neighbouring ticks apart; no "-0%"."""
+class _TextFormatter(Formatter):
+    """Tick labels from the text layer: ``ticks`` formats the axis' ticks together (so that
+    neighbours differ), ``one`` a single value (the cursor's)."""
 
-    def __init__(self):
-        super().__init__(1.0, decimals=None)
+    def __init__(self, ticks, one):
+        self.ticks, self.one = ticks, one
+
+    def format_ticks(self, values):
+        return self.ticks(list(values))
 
     def __call__(self, x, pos=None):
-        ticks = self.axis.get_majorticklocs() if self.axis is not None else [x]
-        steps = sorted({abs(b - a) for a, b in zip(ticks[:-1], ticks[1:]) if b != a})
-        step = steps[0] * 100 if steps else 100.0
-        decimals = 0 if step >= 1 - 1e-9 else 1 if step >= 0.1 - 1e-9 else 2
-        text = f"{x * 100:.{decimals}f}"
-        return ("0" if float(text) == 0 else text) + "%"
+        return self.one(x)
 
 
-def count_axis(ax: Axes, *, axis: str = "y", whole: bool = False) -> Axes:
+def count_axis(ax: Axes, *, axis: str = "y", whole: bool = False, lang: str = "en") -> Axes:
     """Format ``axis`` ticks of counts with thousands separators (12,000, as the bar labels say)
     when they are whole numbers of 1,000 or more; other ticks as matplotlib writes them.
     ``whole`` (the values are whole numbers): ticks on whole numbers only (0, 1, 2 requests,
@@ -185,7 +70,7 @@ def count_axis(ax: Axes, *, axis: str = "y", whole: bool = False) -> Axes:
     target = ax.yaxis if axis == "y" else ax.xaxis
     if whole:
         target.set_major_locator(MaxNLocator(nbins="auto", integer=True))
-    target.set_major_formatter(_CountFormatter())
+    target.set_major_formatter(_CountFormatter(lang))
     return ax
 
 
@@ -198,14 +83,19 @@ def _whole(values: pd.Series | None) -> bool:
 
 
 class _CountFormatter(ScalarFormatter):
-    """Whole ticks reaching 1,000 with separators and without an offset or a power of ten."""
+    """Whole ticks reaching 1,000 with separators (the text layer's counts) and without an offset or
+    a power of ten."""
+
+    def __init__(self, lang: str = "en"):
+        super().__init__()
+        self.text = text_for(lang)
 
     def _whole_thousands(self) -> bool:
         ticks = self.axis.get_majorticklocs() if self.axis is not None else []
         return len(ticks) > 0 and all(float(t).is_integer() for t in ticks) and max(abs(t) for t in ticks) >= 1000
 
     def __call__(self, x, pos=None):
-        return f"{x:,.0f}" if self._whole_thousands() else super().__call__(x, pos)
+        return self.text.count(x) if self._whole_thousands() else super().__call__(x, pos)
 
     def get_offset(self):
         return "" if self._whole_thousands() else super().get_offset()
@@ -229,14 +119,14 @@ def _month_axis(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
 
 
-def _value_axis(ax: Axes, *, money: bool, percent: bool, currency: str, axis: str = "y", lang: str = "en",
+def _value_axis(ax: Axes, *, money: bool, percent: bool, axis: str = "y", lang: str = "en",
                 values: pd.Series | None = None) -> None:  # fmt: skip
     if money:
-        money_axis(ax, currency, axis=axis, lang=lang)
+        money_axis(ax, axis=axis, lang=lang)
     elif percent:
-        percent_axis(ax, axis=axis)
+        percent_axis(ax, axis=axis, lang=lang)
     else:
-        count_axis(ax, axis=axis, whole=_whole(values))
+        count_axis(ax, axis=axis, whole=_whole(values), lang=lang)
 
 
 def _legend_labels(ax: Axes, lang: str) -> None:
@@ -267,7 +157,6 @@ def plot_line_over_months(
     ax: Axes | None = None,
     money: bool = False,
     percent: bool = False,
-    currency: str = "¥",
     title: str | None = None,
     lang: str = "en",
     target: float | None = None,
@@ -287,7 +176,7 @@ def plot_line_over_months(
     _target_line(ax, target, lang)
     _month_axis(ax)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang, values=data[y])
+    _value_axis(ax, money=money, percent=percent, lang=lang, values=data[y])
     if target is not None and hue is None:
         ax.legend(loc="best")
     _legend_labels(ax, lang)
@@ -304,7 +193,6 @@ def plot_bar(
     horizontal: bool = True,
     money: bool = False,
     percent: bool = False,
-    currency: str = "¥",
     title: str | None = None,
     lang: str = "en",
     palette: Sequence[str] | None = None,
@@ -335,27 +223,29 @@ def plot_bar(
     ax.set_xlabel(label(axes_xy["x"], lang))
     ax.set_ylabel(label(axes_xy["y"], lang))
     (ax.yaxis if horizontal else ax.xaxis).grid(False)
-    _value_axis(ax, money=money, percent=percent, currency=currency, axis=value_axis, lang=lang, values=data[value])
+    _value_axis(ax, money=money, percent=percent, axis=value_axis, lang=lang, values=data[value])
     if bar_labels and len(data) <= 25:
-        _label_bars(ax, axis=value_axis, money=money, percent=percent, currency=currency, lang=lang)
+        _label_bars(ax, axis=value_axis, money=money, percent=percent, lang=lang)
     _legend_labels(ax, lang)
     return ax
 
 
-def _value_text(v: float, *, money: bool, percent: bool, currency: str, lang: str = "en") -> str:
+def _value_text(v: float, *, money: bool, percent: bool, lang: str = "en") -> str:
+    """A bar's value as the pages write it (the text layer): money, a share, a count."""
     if pd.isna(v):
         return ""
+    t = text_for(lang)
     if money:
-        return compact_money(v, currency, lang)
+        return t.money(v)
     if percent:
-        return f"{v:.0%}" if abs(v) >= 0.1 or v == 0 else f"{v:.1%}"
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+        return t.share(v)
+    return t.count(v) if float(v).is_integer() else t.number(v, 1)
 
 
-def _label_bars(ax: Axes, *, axis: str, money: bool, percent: bool, currency: str, lang: str = "en") -> None:
+def _label_bars(ax: Axes, *, axis: str, money: bool, percent: bool, lang: str = "en") -> None:
     for container in ax.containers:
         values = container.datavalues
-        texts = [_value_text(v, money=money, percent=percent, currency=currency, lang=lang) for v in values]
+        texts = [_value_text(v, money=money, percent=percent, lang=lang) for v in values]
         ax.bar_label(container, labels=texts, padding=3, fontsize=9)
     ax.margins(**{axis: 0.12})  # room for the labels at the end of the longest bar
 
@@ -371,7 +261,6 @@ def plot_control_chart(
     flag: str | None = None,
     ax: Axes | None = None,
     money: bool = False,
-    currency: str = "¥",
     title: str | None = None,
     lang: str = "en",
     legend: bool = True,
@@ -399,12 +288,10 @@ def plot_control_chart(
                s=60, zorder=3, label=label(flag_label, lang))
     _month_axis(ax)
     ax.set(xlabel=label(x, lang), ylabel=label(value, lang), title=title or "")
-    _value_axis(ax, money=money, percent=False, currency=currency, lang=lang, values=series_frame[value])
+    _value_axis(ax, money=money, percent=False, lang=lang, values=series_frame[value])
     if legend:
         ax.legend(loc="best")
     return ax
-
-
 
 
 def plot_histogram(
@@ -459,7 +346,6 @@ def plot_lines_with_band(
     ax: Axes | None = None,
     money: bool = False,
     percent: bool = False,
-    currency: str = "¥",
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
@@ -476,7 +362,7 @@ def plot_lines_with_band(
         ax.fill_between(rows[x], rows[lower], rows[upper], color=colour, alpha=alpha, linewidth=0)
         ax.plot(rows[x], rows[y], color=colour, linewidth=2, label=name)
     ax.set(xlabel=label(xlabel or x, lang), ylabel=label(ylabel or y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang, values=frame[y])
+    _value_axis(ax, money=money, percent=percent, lang=lang, values=frame[y])
     if hue is not None:
         ax.legend(title=label(hue, lang), loc="best")
     return ax
@@ -491,7 +377,6 @@ def plot_stacked_bars(
     ax: Axes | None = None,
     money: bool = False,
     percent: bool = False,
-    currency: str = "¥",
     totals: bool = True,
     title: str | None = None,
     lang: str = "en",
@@ -516,12 +401,12 @@ def plot_stacked_bars(
         bottom = bottom + wide[level]
     if totals:
         for position, total in enumerate(bottom):
-            ax.annotate(_value_text(total, money=money, percent=percent, currency=currency, lang=lang),
+            ax.annotate(_value_text(total, money=money, percent=percent, lang=lang),
                         (position, total), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=9)
         ax.margins(y=0.1)
     ax.xaxis.grid(False)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, lang=lang, values=frame[y])
+    _value_axis(ax, money=money, percent=percent, lang=lang, values=frame[y])
     handles, names = ax.get_legend_handles_labels()  # listed as stacked: the top part first
     ax.legend(handles[::-1], names[::-1], title=label(hue, lang), loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
@@ -545,9 +430,9 @@ def plot_funnel(
     ax.barh(list(positions), frame[count], color=PALETTE[0], height=0.6)
     ax.set_yticks(list(positions), names)
     ax.invert_yaxis()
-    step = label("of_stage_before", lang)  # "{share} of the stage before"
+    t = text_for(lang)
     for position, (n, share) in enumerate(zip(frame[count], frame[conversion])):
-        text = f"{n:,.0f}" + ("" if pd.isna(share) else "  (" + step.format(share=f"{share:.0%}") + ")")
+        text = t.count(n) + ("" if pd.isna(share) else "  (" + t.say("of_stage_before", share=share) + ")")
         ax.annotate(text, (n, position), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9)
     ax.margins(x=0.35)
     ax.yaxis.grid(False)
@@ -565,7 +450,6 @@ def plot_estimates(
     ax: Axes | None = None,
     money: bool = False,
     percent: bool = False,
-    currency: str = "¥",
     xlabel: str | None = None,
     title: str | None = None,
     lang: str = "en",
@@ -583,7 +467,7 @@ def plot_estimates(
     ax.set_ylim(len(frame) - 0.4, -0.6)
     ax.yaxis.grid(False)
     ax.set(xlabel=label(xlabel or estimate, lang), ylabel="", title=title or "")
-    _value_axis(ax, money=money, percent=percent, currency=currency, axis="x", lang=lang, values=frame[estimate])
+    _value_axis(ax, money=money, percent=percent, axis="x", lang=lang, values=frame[estimate])
     ax.legend(loc="best", fontsize=9)
     return ax
 
@@ -631,7 +515,6 @@ def plot_scatter(
     ax: Axes | None = None,
     money_x: bool = False,
     money_y: bool = False,
-    currency: str = "¥",
     title: str | None = None,
     lang: str = "en",
     palette: Sequence[str] | None = None,
@@ -648,7 +531,7 @@ def plot_scatter(
     sns.scatterplot(data=data, x=x, y=y, hue=hue, ax=ax, s=45, alpha=0.8, palette=palette if hue is not None else None)
     ax.set(xlabel=label(x, lang), ylabel=label(y, lang), title=title or "")
     for axis, column, money in (("x", x, money_x), ("y", y, money_y)):
-        _value_axis(ax, money=money, percent=False, currency=currency, axis=axis, lang=lang, values=data[column])
+        _value_axis(ax, money=money, percent=False, axis=axis, lang=lang, values=data[column])
     if hue is not None and ax.get_legend() is not None:
         ax.get_legend().set_title(label(hue, lang))
     return ax

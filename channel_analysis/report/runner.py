@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-
 from channel_analysis.errors import ChannelAnalysisError, ParameterError
 from channel_analysis.faults import checkpoint
 

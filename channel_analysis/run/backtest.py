@@ -11,22 +11,26 @@ import pandas as pd
 
 from channel_analysis.config import Settings
 from channel_analysis.errors import ParameterError
-from channel_analysis.figures import MonthFigures, _database_month_figures, month_figures, month_figures_from_files
+from channel_analysis.figures.compute import (
+    MonthTables,
+    tables_by_month,
+    tables_by_month_from_files,
+    tables_by_month_in_postgres,
+)
 from channel_analysis.months import Month
 from channel_analysis.run import publish
-from channel_analysis.run.outputs import write_action_list, write_csv
+from channel_analysis.run.outputs import alerts_table, health_table, write_action_list, write_csv
 from channel_analysis.sources.postgres import postgres_url
 from channel_analysis.sources.read import read_source
 from channel_analysis.validate.memory import validate_source
 from channel_analysis.validate.stream import large_parquet, validate_parquet
 
 
-def write_month_tables(figures: MonthFigures, folder: Path) -> None:
+def write_month_tables(figures: MonthTables, folder: Path) -> None:
     """kpis.csv, alerts.csv, alerts.xlsx and dealer_health.csv into ``folder``."""
-
     write_csv(figures.kpis, folder / "kpis.csv")
-    write_action_list(figures.alerts, folder)
-    write_csv(figures.health, folder / "dealer_health.csv")
+    write_action_list(alerts_table(figures.alerts), folder)
+    write_csv(health_table(figures.health), folder / "dealer_health.csv")
 
 
 def months_in(spec: str) -> list[Month]:
@@ -50,14 +54,14 @@ def backtest(data: str, months: str, out: str | Path, *, settings: Settings | No
     out = Path(out).absolute()  # notebooks run in another working directory
     large = large_parquet(data)
     if postgres_url(data):  # validated, summed and counted inside PostgreSQL
-        figures = _database_month_figures(data, wanted, settings=settings)
+        figures = tables_by_month_in_postgres(data, wanted, settings=settings)
     elif large is None:
         validated = validate_source(read_source(data))
-        figures = month_figures(validated.tables, wanted, settings=settings)
+        figures = tables_by_month(validated.tables, wanted, settings=settings)
     else:  # tens of millions of rows: validated a slice at a time, computed from files by the engine
         with tempfile.TemporaryDirectory(prefix="backtest-") as work:
             validated = validate_parquet(*large, Path(work))
-            figures = month_figures_from_files(validated.accepted, wanted, settings=settings, work=Path(work))
+            figures = tables_by_month_from_files(validated.accepted, wanted, settings=settings, work=Path(work))
     written = []
     for m in wanted:
         with publish.month_lock(out, m.label):

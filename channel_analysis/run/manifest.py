@@ -12,7 +12,6 @@ from channel_analysis import schema
 from channel_analysis.sources.parquet import parquet_parts
 from channel_analysis.store.prepared import file_sha256
 
-
 _VERSIONED = ("channel-analysis", "pandas", "numpy", "duckdb", "ibis-framework", "pandera", "pyarrow", "statsmodels")
 
 

@@ -12,32 +12,31 @@ import time
 from pathlib import Path
 
 from channel_analysis.config import Settings
-from channel_analysis.deck import DeckInputs, build_deck
-from channel_analysis.deck.figures import PANEL_COLUMNS
+from channel_analysis.deck import build_deck
 from channel_analysis.errors import ParameterError
 from channel_analysis.faults import with_checkpoints
-from channel_analysis.figures import ReportFigures, figure_frames, report_figures, report_figures_from_files, stored
+from channel_analysis.figures.month import (
+    MonthFigures,
+    figures_of_month,
+    figures_of_month_from_files,
+    store_frames,
+    stored,
+)
 from channel_analysis.months import Month
 from channel_analysis.report.export import export_html
 from channel_analysis.report.runner import execute_report
+from channel_analysis.report.sections import LANDING, REPORTS
 from channel_analysis.run import publish
 from channel_analysis.run.backtest import write_month_tables
 from channel_analysis.run.manifest import _checksums, _code_revision, _versions
 from channel_analysis.sources.postgres import postgres_url
 from channel_analysis.sources.read import read_source
-from channel_analysis.store.prepared import load_source, write_prepared_source
+from channel_analysis.store.prepared import add_figures, load_source, write_prepared_source
 from channel_analysis.text.labels import label
 from channel_analysis.validate.memory import validate_source
 from channel_analysis.validate.postgres import validate_postgres
 from channel_analysis.validate.quality import write_quality
 from channel_analysis.validate.stream import large_parquet, validate_parquet
-
-
-REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
-
-
-LANDING = "index"  # notebooks/index.ipynb → index.html, executed last
-
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -65,14 +64,8 @@ def _reports(prepared: Path, m: Month, lang: str, staging: Path, work: Path, pro
         _page(name, prepared, m, lang, staging, work, title=f"{label(name, lang)} — {m.label}")
 
 
-def _deck(tables, m: Month, settings: Settings, figures: ReportFigures, staging: Path, *, lang: str, template) -> None:
-
-    now, previous = figures.now, figures.previous
-
-    inputs = DeckInputs(tables, m.label, settings, now.kpis, now.alerts, now.health,
-                        panel=figures.panel_part(PANEL_COLUMNS),
-                        previous=previous if previous is not None else False)
-    build_deck(inputs, staging / "deck.pptx", lang=lang, template=Path(template) if template else None)
+def _deck(figures: MonthFigures, staging: Path, *, lang: str, template) -> None:
+    build_deck(figures, staging / "deck.pptx", lang=lang, template=Path(template) if template else None)
 
 
 def run_month(
@@ -136,24 +129,21 @@ def run_month(
             quality = write_quality(validated, staging, month_end=m.end)
             progress("figures of the month")
             settings = settings or Settings()
-            if not in_files:
-                figures = report_figures(validated.tables, m, settings=settings)
-                tables = validated.tables
-            else:
-                figures = report_figures_from_files(validated.accepted, m, settings=settings,
-                                                    panel_path=scratch / "panel.parquet", work=scratch)
-                tables = validated.accepted
-            write_month_tables(figures.now, staging)
-            frames, meta = figure_frames(figures)
-            prepared = write_prepared_source(tables, work / "source", quality=quality, figures=frames, figures_meta=meta)
-            stored(figures, prepared)
-            if in_files:  # the deck reads the tables it shows from the prepared files
-
+            prepared = write_prepared_source(validated.accepted if in_files else validated.tables, work / "source",
+                                             quality=quality)  # fmt: skip
+            if in_files:  # computed by the engine from the prepared files; the reports read parts of them
                 tables = load_source(prepared).tables
+                accepted = {name: prepared / f"{name}.parquet" for name in validated.accepted}
+                figures = figures_of_month_from_files(tables, accepted, m, settings=settings,
+                                                      panel_path=scratch / "panel.parquet", work=scratch)
+            else:
+                figures = figures_of_month(validated.tables, m, settings=settings)
+            write_month_tables(figures.now, staging)
+            add_figures(prepared, *store_frames(figures))
+            stored(figures, prepared)
             progress("management deck")
-            _deck(tables, m, settings, figures, staging, lang=lang, template=deck_template)
-            del tables, validated  # the notebooks run in kernels of their own: hold no table meanwhile
-            figures.forget_panel()
+            _deck(figures, staging, lang=lang, template=deck_template)
+            del figures, validated  # the notebooks run in kernels of their own: hold no table meanwhile
             _reports(prepared, m, lang, staging, work, progress)
             progress("landing page")
             _page(LANDING, prepared, m, lang, staging, work, title=_landing_title(m, lang))

@@ -12,8 +12,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from channel_analysis.early_warning.detect import ALERT_COLUMNS
+from channel_analysis.text.reasons import alert_reasons, why_changed_code
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # the workbook's dates and its zip members' times, on every run
+
+
+ALERTS_CSV = [*(c for c in ALERT_COLUMNS if c != "figures"), "reason"]  # alerts.csv's columns (the contract)
+
+
+def alerts_table(alerts: pd.DataFrame) -> pd.DataFrame:
+    """The month's alerts → ``alerts.csv``'s columns: each alert's figures said in English (``reason``)."""
+    return alerts.assign(reason=alert_reasons(alerts, "en") if len(alerts) else pd.Series(dtype=object))[ALERTS_CSV]
+
+
+def health_table(health: pd.DataFrame) -> pd.DataFrame:
+    """Dealer health → ``dealer_health.csv``'s columns: what moved each score in the CSV's code form
+    (``why_changed``: ``recency -12, level -3``)."""
+    shown = health.assign(moved=health["moved"].map(why_changed_code) if len(health) else health["moved"])
+    return shown.rename(columns={"moved": "why_changed"})
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:

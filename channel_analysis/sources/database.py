@@ -4,16 +4,30 @@ the environment and never appear in a message.
 """
 
 from __future__ import annotations
+
 import os
 import re
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+
 import duckdb
 import sqlalchemy as sa
-from channel_analysis.sources.tables import RawTable, _BATCH, _Entry, _Listing, _Unreadable, _check_memory, _concat, _from_arrow, _names, _one_line, _rows_to_arrow
 
+from channel_analysis.sources.tables import (
+    _BATCH,
+    RawTable,
+    _check_memory,
+    _concat,
+    _Entry,
+    _from_arrow,
+    _Listing,
+    _names,
+    _one_line,
+    _rows_to_arrow,
+    _Unreadable,
+)
 
 PASSWORD_ENV = "CHANNEL_ANALYSIS_DB_PASSWORD"
 

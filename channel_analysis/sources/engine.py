@@ -5,27 +5,24 @@ are typed by their contract kind, so the panel and the KPIs run the same everywh
 """
 
 from __future__ import annotations
+
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+
 from channel_analysis import schema
-from channel_analysis.months import panel_as_of, report_month  # noqa: F401  (part of this module's API)
 from channel_analysis.errors import SourceError
+from channel_analysis.months import panel_as_of, report_month  # noqa: F401  (part of this module's API)
 from channel_analysis.sources.database import PASSWORD_ENV, _parse_url
 from channel_analysis.sources.tables import _Unreadable
 
 D, O, I, S, E, A, X, R = (
-    schema.Dealers,
-    schema.Orders,
-    schema.Interactions,
-    schema.ServiceRequests,
-    schema.Events,
-    schema.EventAttendance,
-    schema.Expenses,
-    schema.Prospects,
+    schema.Dealers, schema.Orders, schema.Interactions, schema.ServiceRequests,
+    schema.Events, schema.EventAttendance, schema.Expenses, schema.Prospects,
 )
 
 # Columns the engine reads from each table: the panel and the KPIs (metrics.kpis).
@@ -131,7 +128,6 @@ def source_tables(url: str) -> dict[str, ir.Table]:
     import os
 
     import psycopg  # imported here: only a database source needs the driver
-
 
     try:
         parsed = _parse_url(url)

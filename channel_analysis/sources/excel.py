@@ -3,14 +3,16 @@ read with size guards against forged or oversized files.
 """
 
 from __future__ import annotations
+
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+
 import openpyxl
 import pandas as pd
 from openpyxl.utils import get_column_letter
-from channel_analysis.sources.tables import RawTable, _Unreadable, _column_names, _malformed
 
+from channel_analysis.sources.tables import RawTable, _column_names, _malformed, _Unreadable
 
 _EXCEL_ROWS = 1_048_576  # rows of a sheet: Excel's own limit; a row numbered beyond it is forged
 

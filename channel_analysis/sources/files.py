@@ -3,18 +3,33 @@ whose encoding (UTF-8 with or without BOM, GB18030/GBK) is found per file.
 """
 
 from __future__ import annotations
+
 import codecs
 import csv
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+
 from channel_analysis.sources.excel import _open_workbook, _read_sheet, _read_xls, _read_xlsx
 from channel_analysis.sources.parquet import _read_parquet, _read_parquet_parts, parquet_parts
-from channel_analysis.sources.tables import RawTable, WORKBOOK, _BATCH, _Entry, _Listing, _MAX_COLUMNS, _Unreadable, _check_memory, _column_names, _malformed, _names, _text_batch
-
+from channel_analysis.sources.tables import (
+    _BATCH,
+    _MAX_COLUMNS,
+    WORKBOOK,
+    RawTable,
+    _check_memory,
+    _column_names,
+    _Entry,
+    _Listing,
+    _malformed,
+    _names,
+    _text_batch,
+    _Unreadable,
+)
 
 _CHUNK = 1 << 24  # bytes read at a time when checking a file's encoding
 

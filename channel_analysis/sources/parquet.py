@@ -3,15 +3,18 @@ a table; read whole or a slice at a time (:class:`ParquetTable`).
 """
 
 from __future__ import annotations
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from channel_analysis.errors import SourceError
-from channel_analysis.sources.tables import RawTable, _Unreadable, _check_memory, _column_names, _from_arrow, _one_line
+from channel_analysis.sources.tables import RawTable, _check_memory, _column_names, _from_arrow, _one_line, _Unreadable
 
 
 @dataclass

@@ -3,18 +3,43 @@ in the server reads every table as of the same moment.
 """
 
 from __future__ import annotations
+
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
-from channel_analysis.errors import SourceError
-from channel_analysis.sources.database import _DB_ATTEMPTS, _Lost, _connect, _database_listing, _lost, _parse_url, _read_table, _reason, _tried, _url_engine
-from channel_analysis.sources.tables import RawTable, _BATCH, _Entry, _Unreadable, _check_memory, _choose, _column_names, _concat, _from_arrow, _rows_to_arrow, _wanted
 
+from channel_analysis.errors import SourceError
+from channel_analysis.sources.database import (
+    _DB_ATTEMPTS,
+    _connect,
+    _database_listing,
+    _Lost,
+    _lost,
+    _parse_url,
+    _read_table,
+    _reason,
+    _tried,
+    _url_engine,
+)
+from channel_analysis.sources.tables import (
+    _BATCH,
+    RawTable,
+    _check_memory,
+    _choose,
+    _column_names,
+    _concat,
+    _Entry,
+    _from_arrow,
+    _rows_to_arrow,
+    _Unreadable,
+    _wanted,
+)
 
 T = TypeVar("T")
 

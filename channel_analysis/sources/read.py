@@ -9,17 +9,19 @@ a database that cannot be reached ...) is collected and raised as one
 """
 
 from __future__ import annotations
+
 import sqlite3
 from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
+
 import sqlalchemy as sa
+
 from channel_analysis.errors import SourceError
 from channel_analysis.sources.database import _list_duckdb, _list_engine, _list_url, _parse_url
 from channel_analysis.sources.files import _list_folder
 from channel_analysis.sources.parquet import ParquetTable
-from channel_analysis.sources.tables import RawTable, Source, WORKBOOK, _Entry, _Listing, _Unreadable, _choose, _wanted
-
+from channel_analysis.sources.tables import WORKBOOK, RawTable, Source, _choose, _Entry, _Listing, _Unreadable, _wanted
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 

@@ -8,13 +8,15 @@ counted; blank lines and empty sheet rows are not records).
 """
 
 from __future__ import annotations
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
 import pandas as pd
 import pyarrow as pa
-from channel_analysis import schema
 
+from channel_analysis import schema
 
 WORKBOOK = "dealer_data.xlsx"  # one workbook holding a sheet per table
 

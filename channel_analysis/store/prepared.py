@@ -32,7 +32,6 @@ from channel_analysis.store.views import PreparedTables
 from channel_analysis.validate.memory import validate_source
 from channel_analysis.validate.quality import data_quality
 
-
 MARKER = ".validated.json"
 PREPARED_FORMAT = 1
 
@@ -46,16 +45,11 @@ def write_prepared_source(
     folder: str | Path,
     *,
     quality: pd.DataFrame | None = None,
-    figures: Mapping[str, pd.DataFrame | Path] | None = None,
-    figures_meta: Mapping[str, Any] | None = None,
 ) -> Path:
     """validated tables → ``folder`` with ``<table>.parquet`` per table and the marker ``.validated.json``;
     returns ``folder``.
 
-    ``figures``: frames (or Parquet files, moved in) the run computed for its month, by name,
-    written beside the tables as ``figures.<name>.parquet`` with ``figures_meta`` in the marker
-    (:func:`channel_analysis.figures.write_month_store` gives them), so that every report notebook
-    of the month reads them instead of computing them again.
+    The figures the run computes for its month are added afterwards (:func:`add_figures`).
 
     Only the contract's columns are written (extra columns of the source are dropped), with the
     types validation gave them; each file keeps its rows' ``source_row``. A table given as a path
@@ -97,14 +91,32 @@ def write_prepared_source(
             frame[columns].rename_axis(None).to_parquet(path, index=True)
         entries[name] = {"file": path.name, "rows": _rows_in(path), "sha256": file_sha256(path)}
     content = {"format": PREPARED_FORMAT, "written_by": f"channel-analysis {_version()}", "tables": entries}
-    if figures is not None:
-        content["figures"] = {**(figures_meta or {}), "files": _write_figure_files(figures, folder)}
     if quality is not None:
         content["quality"] = json.loads(quality.to_json(orient="records"))
+    _write_marker(folder, content)
+    return folder
+
+
+def add_figures(folder: str | Path, figures: Mapping[str, pd.DataFrame | Path], meta: Mapping[str, Any]) -> Path:
+    """Frames (or Parquet files, moved in) a run computed for its month, by name → beside the
+    prepared tables of ``folder`` as ``figures.<name>.parquet``, with ``meta`` (their month ...)
+    and their checksums in the marker, so that every report notebook of the month reads them
+    instead of computing them again; returns ``folder``."""
+    folder = Path(folder)
+    content = _read_marker(folder)
+    if content is None:
+        raise ChannelAnalysisError(f"{folder} is not a prepared source: write its tables first")
+    content["figures"] = {**meta, "files": _write_figure_files(figures, folder)}
+    _write_marker(folder, content)
+    return folder
+
+
+def _write_marker(folder: Path, content: dict) -> None:
+    """The marker, written beside and renamed into place: a folder whose writing was interrupted is
+    never taken for a prepared one."""
     partial = folder / (MARKER + ".partial")
     partial.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(partial, marker)
-    return folder
+    os.replace(partial, folder / MARKER)
 
 
 def figure_path(folder: str | Path, name: str) -> Path:

@@ -228,7 +228,6 @@ def _prepared_table(path: Path, cutoff: pd.Timestamp | None, *, columns: list[st
 
     log_read(path.stem, columns, since, where)
 
-
     names = pq.read_schema(path).names
     kept = None if columns is None else [c for c in columns if c in names]
     if "source_row" in names:  # an accepted file of a large source, moved in

@@ -3,10 +3,11 @@ problems that make a source unusable, ``--strict``, and the ids left only in qua
 """
 
 from __future__ import annotations
+
 import pandas as pd
+
 from channel_analysis import schema
 from channel_analysis.errors import StrictModeError
-
 
 SOURCE_ROW, REASON = "source_row", "reason"
 

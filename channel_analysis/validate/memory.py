@@ -15,19 +15,25 @@ rows read = rows accepted + rows quarantined.
 """
 
 from __future__ import annotations
+
 from dataclasses import dataclass, field
-import duckdb
-import numpy as np
+
+import ibis
 import pandas as pd
+
 from channel_analysis import schema
-from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
 from channel_analysis.errors import SourceError
 from channel_analysis.sources.tables import RawTable, Source
-from channel_analysis.validate.common import Counted, REASON, SOURCE_ROW, keys_only_quarantined, refuse_quarantine, table_problems
+from channel_analysis.validate.common import (
+    REASON,
+    SOURCE_ROW,
+    Counted,
+    keys_only_quarantined,
+    refuse_quarantine,
+    table_problems,
+)
+from channel_analysis.validate.rules import RULES, memtable, quarantined_ids, run_rules
 from channel_analysis.validate.values import _Reasons, row_rules
-
-
-_MANY_ROWS = 1_000_000  # from here on, DuckDB checks that ids are distinct
 
 
 @dataclass
@@ -46,73 +52,26 @@ class ValidatedSource(Counted):
         return int((self.tables[name][schema.date_column(name)] >= cutoff).sum())
 
 
-def _unique_keys(name: str, typed: pd.DataFrame, reasons: _Reasons) -> None:
-    key = list(schema.key_of(name))
-    if not key or any(k not in typed for k in key):
+def _between_rows(con: ibis.BaseBackend, name: str, typed: pd.DataFrame, reasons: _Reasons,
+                  accepted: dict[str, pd.DataFrame], quarantined: dict[str, set]) -> None:  # fmt: skip
+    """The rules between rows of table ``name`` (:mod:`.rules`), run on an in-memory DuckDB over the
+    typed rows and the accepted rows of the tables referred to; a reason per row that breaks one."""
+    rules = [r for r in RULES[name] if set(r.reads) <= set(typed.columns)]
+    if not rules:
         return
-    given = typed[key].notna().all(axis=1)
-    keyed = typed.loc[given, key] if not given.all() else typed[key]
-    if len(key) == 1 and _all_distinct(keyed[key[0]]):  # the usual case
-        return
-    shared = keyed[keyed.duplicated(keep=False)]  # every row of a key given more than once
-    if shared.empty:
-        return
-    dup = shared.duplicated(keep="first")
-    first_row = shared.reset_index().groupby(key, sort=False)[typed.index.name or "index"].transform("first")
-    first_row.index = shared.index
-    label = shared[dup].astype(str).agg(" / ".join, axis=1)
-    text = "duplicate " + "+".join(key) + " '" + label + "' (first given in row " + first_row[dup].astype(str) + ")"
-    reasons.add(dup, text)
-
-
-def _all_distinct(values: pd.Series) -> bool:
-    """True when no value occurs twice (missing values are not counted).
-
-    Large columns go to DuckDB's parallel hash aggregate: on 20 million ids about 4 s, where
-    pandas (Arrow's ``unique``) takes 13 s; small ones stay in pandas (no connection to open).
-    """
-    if len(values) < _MANY_ROWS:
-        return values.is_unique
-    with duckdb.connect() as con:
-        con.register("ids", pd.DataFrame({"id": values}, copy=False))
-        distinct, given = con.execute("SELECT count(DISTINCT id), count(id) FROM ids").fetchone()
-    return distinct == given
-
-
-def _references(
-    name: str, typed: pd.DataFrame, reasons: _Reasons, accepted: dict[str, pd.DataFrame], quarantined: dict[str, set]
-) -> None:
-    for col, (ref_table, ref_col) in schema.references(name).items():
-        if col not in typed or ref_table not in accepted:
-            continue
-        values = typed[col]
-        known = values.isna() | values.isin(accepted[ref_table][ref_col])
-        if known.all():
-            continue
-        unknown = values[~known]
-        in_quarantine = unknown.isin(quarantined[ref_table])
-        shown = f"{col} '" + unknown + "'"
-        reasons.add(in_quarantine, shown + f" refers to a quarantined row of {ref_table} (see quarantine/{ref_table}.csv)")
-        reasons.add(~in_quarantine, shown + f" is not in {ref_table}")
-
-
-def _orders_after_signing(typed: pd.DataFrame, reasons: _Reasons, dealers: pd.DataFrame) -> None:
-    if dealers.empty:
-        return  # every order then refers to an unknown dealer, quarantined for that
-    # positional lookup of each order's dealer in numpy: Series.map on millions of rows is
-    # several times slower and holds more temporary copies
-    where = pd.Index(dealers[schema.Dealers.dealer_id]).get_indexer(typed[schema.Orders.dealer_id])
-    signed = dealers[schema.Dealers.signed_date].to_numpy()
-    earliest = (signed - np.timedelta64(ORDER_BEFORE_SIGNING_DAYS, "D"))[where]
-    early = (where >= 0) & (typed[schema.Orders.order_date].to_numpy() < earliest)  # NaT compares False
-    if not early.any():
-        return
-    text = (
-        "order_date " + typed.loc[early, schema.Orders.order_date].dt.strftime("%Y-%m-%d")
-        + f" is more than {ORDER_BEFORE_SIGNING_DAYS} days before the dealer's signed_date "
-        + pd.Series(signed[where[early]], index=typed.index[early]).dt.strftime("%Y-%m-%d")
-    )
-    reasons.add(pd.Series(early, index=typed.index), text)
+    read = sorted({c for r in rules for c in r.reads})
+    others = {}
+    for rule in rules:
+        for other in rule.reads_tables:
+            ref = other.removesuffix(".quarantined")
+            if ref not in accepted or other in others:
+                continue
+            others[other] = (memtable(quarantined_ids(quarantined.get(ref, set()))) if other.endswith(".quarantined")
+                             else memtable(accepted[ref].reset_index(drop=True)))  # fmt: skip
+    rows = memtable(typed[read].rename_axis(SOURCE_ROW).reset_index())
+    found = run_rules(con, name, rows, others)
+    if len(found):
+        reasons.add_at(typed.index.get_indexer(found["row"]), found["reason"].to_numpy(dtype=object))
 
 
 def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
@@ -124,11 +83,12 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
     quarantine: dict[str, pd.DataFrame] = {}
     quarantined_keys: dict[str, set] = {}
     rows_read: dict[str, int] = {}
+    con = ibis.duckdb.connect()  # one in-memory engine for every table's rules between rows
     for name in schema.TABLES:
         raw = source.tables.get(name)
         if raw is None:
             continue
-        good, bad = validate_table(name, raw, accepted, quarantined_keys)
+        good, bad = validate_table(name, raw, accepted, quarantined_keys, con=con)
         accepted[name], quarantine[name] = good, bad
         rows_read[name] = len(raw.frame) + len(raw.malformed)
         quarantined_keys[name] = keys_only_quarantined(name, good, bad)
@@ -146,16 +106,14 @@ def validate_source(source: Source, *, strict: bool = False) -> ValidatedSource:
 
 
 def validate_table(
-    name: str, raw: RawTable, accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set]
+    name: str, raw: RawTable, accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set], *,
+    con: ibis.BaseBackend | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One raw table → (accepted rows typed, quarantined rows as read + reason), judged against the
     accepted rows of the tables it refers to (``accepted``, ``quarantined_keys``: validated before it)."""
     frame = raw.frame
     typed, reasons = row_rules(name, frame)
-    _unique_keys(name, typed, reasons)
-    _references(name, typed, reasons, accepted, quarantined_keys)
-    if name == "orders" and "dealers" in accepted:
-        _orders_after_signing(typed, reasons, accepted["dealers"])
+    _between_rows(ibis.duckdb.connect() if con is None else con, name, typed, reasons, accepted, quarantined_keys)
     is_bad = reasons.bad
     bad = frame[is_bad].copy()
     bad[REASON] = reasons.joined().to_numpy()

@@ -1,5 +1,5 @@
 """Validation of a PostgreSQL source inside the server: the results of
-:func:`~channel_analysis.validate.validate_source`, with only the rows that may break a rule
+:func:`~channel_analysis.validate.memory.validate_source`, with only the rows that may break a rule
 crossing the network.
 
 The tables other tables refer to (sales managers, dealers, events: one row per person, dealer or
@@ -30,25 +30,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from pathlib import Path
-
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from channel_analysis import schema
-from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
 from channel_analysis.errors import SourceError
-from channel_analysis.sources.tables import RawTable
-from channel_analysis.sources.postgres import Snapshot, in_postgres_snapshot
-from channel_analysis.validate.values import FALSE_WORDS, MAX_INTEGER, TRUE_WORDS, YEARS
-from channel_analysis.validate.common import SOURCE_ROW, Counted, keys_only_quarantined, refuse_quarantine, table_problems
-from channel_analysis.validate.memory import validate_table
 from channel_analysis.sources.engine import ENGINE_COLUMNS, contract_tables, source_tables
+from channel_analysis.sources.postgres import Snapshot, in_postgres_snapshot
+from channel_analysis.sources.tables import RawTable
+from channel_analysis.validate.common import (
+    SOURCE_ROW,
+    Counted,
+    keys_only_quarantined,
+    refuse_quarantine,
+    table_problems,
+)
+from channel_analysis.validate.memory import validate_table
+from channel_analysis.validate.rules import RULES
 from channel_analysis.validate.stream import typed_rows, typed_schema
+from channel_analysis.validate.values import FALSE_WORDS, MAX_INTEGER, TRUE_WORDS, YEARS
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -69,6 +75,15 @@ _ISO = (  # what validate parses as a date, in ASCII digits, years within YEARS,
 )
 assert YEARS[0] == 1900 and YEARS[1] == 2100, "update _ISO with YEARS"
 _PLACE = "channel_analysis_row_place"  # a fetched row's place on disk (ctid): its column in the fetch
+# the rules between rows, compiled for the server: their table of typed values, its place column, the
+# CTE of the suspect rows' places and its column
+_TYPED, _PLACE_COLUMN, _BROKEN, _ROW = "channel_analysis_typed", "place", "channel_analysis_broken", '"row"'
+# the columns of the tables referred to that the rules read (the ids referred to, the day a dealer signed)
+_REFERRED = {table: tuple(dict.fromkeys([*(c for t in schema.TABLES for ref, c in schema.references(t).values()
+                                           if ref == table), *(("signed_date",) if table == "dealers" else ())]))
+             for table in schema.TABLES}  # fmt: skip
+_IBIS = {schema.TEXT: "string", schema.CODE: "string", schema.DATE: "date", schema.TIMESTAMP: "timestamp",
+         schema.NUMBER: "float64", schema.INTEGER: "int64", schema.BOOLEAN: "boolean"}  # fmt: skip
 _NUMBER = r"^-?[0-9]{1,15}(\.[0-9]{1,15})?$"
 _WHOLE = r"^-?[0-9]{1,17}$"
 _BIG = 10**17  # integers from here on are suspect: the float64 validate parses them into may round them to MAX_INTEGER
@@ -157,7 +172,6 @@ class DatabaseSource(Counted):
         """
         import ibis
 
-
         con = ibis.get_backend(next(iter(source_tables(url).values())))
         if snapshot is not None:
             _join_snapshot(con, snapshot)
@@ -244,7 +258,7 @@ def _validated(db: Snapshot, strict: bool, accepted_to: Path | None) -> Database
         plan = None
         if name not in REFERENCED:
             try:
-                plan = _Plan(name, db, columns[name], out.tables)
+                plan = _Plan(name, db, columns[name], out.tables, quarantined_keys)
             except _NotJudged as why:
                 out.read_whole[name] = str(why)
         if plan is None:
@@ -371,7 +385,8 @@ class _Plan:
     """The SQL that marks the suspect rows of one table, built from the schema and the types of the
     table's columns in the database."""
 
-    def __init__(self, name: str, db: Snapshot, columns: dict[str, tuple[str, str]], accepted: dict[str, pd.DataFrame]):
+    def __init__(self, name: str, db: Snapshot, columns: dict[str, tuple[str, str]], accepted: dict[str, pd.DataFrame],
+                 quarantined_keys: dict[str, set]):  # fmt: skip
         if db.names[name] in db.views:
             raise _NotJudged("it is a view, whose rows have no order to number them by")
         self.name, self.db = name, db
@@ -411,38 +426,58 @@ class _Plan:
                 suspect.append(f"COALESCE({rule.format(**self.typed)}, false)")
             except KeyError:
                 pass  # an optional column it compares is absent: the rule holds (as in the schema)
-        key = [k for k in schema.key_of(name) if k in self.column]
-        if key and len(key) == len(schema.key_of(name)):
-            keys = ", ".join(self.typed[k] for k in key)
-            given = " AND ".join(f"{self.typed[k]} IS NOT NULL" for k in key)
-            suspect.append(
-                f"({keys}) IN (SELECT {keys} FROM {db.quoted(name)} t WHERE {given} "
-                f"GROUP BY {', '.join(map(str, range(1, len(key) + 1)))} HAVING count(*) > 1)"
-            )
-        for i, (col_name, (ref_table, ref_col)) in enumerate(schema.references(name).items()):
-            if col_name not in self.column or ref_table not in accepted:
-                continue
-            self.params[f"ref{i}"] = accepted[ref_table][ref_col].astype(str).tolist()
-            suspect.append(
-                f"COALESCE({self.typed[col_name]} NOT IN (SELECT unnest(CAST(:ref{i} AS text[]))), false)"
-            )
-        self.join = ""
-        if name == "orders" and "dealers" in accepted and {"dealer_id", "order_date"} <= set(self.column):
-            dealers = accepted["dealers"]
-            self.params["signed_ids"] = dealers[schema.Dealers.dealer_id].astype(str).tolist()
-            self.params["signed_on"] = list(dealers[schema.Dealers.signed_date].dt.date)
-            self.join = (
-                " LEFT JOIN (SELECT unnest(CAST(:signed_ids AS text[])) AS id, "
-                "unnest(CAST(:signed_on AS date[])) AS signed) s "
-                f"ON s.id = {self.typed['dealer_id']}"
-            )
-            suspect.append(f"COALESCE({self.typed['order_date']} < s.signed - {ORDER_BEFORE_SIGNING_DAYS}, false)")
+        self.ctes, broken = self._between_rows(name, columns, contract, accepted, quarantined_keys)
+        if broken:
+            suspect.append(f"CAST(t.ctid AS text) IN (SELECT {_ROW} FROM {broken})")
         self.suspect = " OR ".join(f"({s})" for s in suspect) or "false"
         dated = schema.date_column(name)
         self.month = f"CAST(date_trunc('month', {self.typed[dated]}) AS date)" if dated in self.typed else "CAST(NULL AS date)"
         self.quoted_all = [
             "t." + db.conn.dialect.identifier_preparer.quote_identifier(catalog) for catalog, _ in columns.values()
         ]
+
+    def _between_rows(self, name: str, columns: dict[str, tuple[str, str]], contract: dict,
+                      accepted: dict[str, pd.DataFrame], quarantined_keys: dict[str, set]) -> tuple[str, str | None]:  # fmt: skip
+        """The rules between rows of the table (:mod:`.rules`), compiled for PostgreSQL over its typed
+        values: (the CTEs they read, the name of the one listing the suspect rows' places; None when
+        no rule applies). The other tables they read (the accepted rows of the tables referred to,
+        the ids left only in their quarantine) travel as array parameters."""
+        rules = [r for r in RULES[name] if set(r.reads) <= set(self.typed)
+                 and all(o.removesuffix(".quarantined") in accepted for o in r.reads_tables)]  # fmt: skip
+        if not rules:
+            return "", None
+        read = sorted({c for r in rules for c in r.reads})
+        kinds = {c: _IBIS[contract[c].metadata["kind"]] for c in read}
+        values = ", ".join(f'{self.typed[c]} AS "{c}"' for c in read)
+        ctes = [f"{_TYPED} AS (SELECT CAST(t.ctid AS text) AS {_PLACE_COLUMN}, {values} FROM {self.db.quoted(name)} t)"]
+        others = {}
+        for other in sorted({o for r in rules for o in r.reads_tables}):
+            ref = other.removesuffix(".quarantined")
+            cte = "ref_" + other.replace(".", "_")
+            if other.endswith(".quarantined"):
+                self.params[cte] = sorted(str(v) for v in quarantined_keys.get(ref, set()))
+                ctes.append(f"{cte} AS (SELECT unnest(CAST(:{cte} AS text[])) AS id)")
+                others[other] = ibis.table({"id": "string"}, name=cte)
+                continue
+            frame, shown = accepted[ref], {}
+            for column in [c for c in schema.columns_of(ref) if c in frame and c in _REFERRED.get(ref, ())]:
+                kind = schema.columns_of(ref)[column].metadata["kind"]
+                if kind in (schema.TEXT, schema.CODE):
+                    self.params[f"{cte}_{column}"] = frame[column].astype(str).tolist()
+                    shown[column] = ("string", f"unnest(CAST(:{cte}_{column} AS text[]))")
+                elif kind == schema.DATE:
+                    self.params[f"{cte}_{column}"] = list(frame[column].dt.date)
+                    shown[column] = ("date", f"unnest(CAST(:{cte}_{column} AS date[]))")
+            selected = ", ".join(f'{sql} AS "{c}"' for c, (_, sql) in shown.items())
+            ctes.append(f"{cte} AS (SELECT {selected})")
+            others[other] = ibis.table({c: kind for c, (kind, _) in shown.items()}, name=cte)
+        typed = ibis.table({_PLACE_COLUMN: "string", **kinds}, name=_TYPED)
+        found = [rule.suspects(typed, others, _PLACE_COLUMN) for rule in rules]
+        union = found[0]
+        for more in found[1:]:
+            union = union.union(more)
+        ctes.append(f"{_BROKEN} AS ({ibis.to_sql(union, dialect='postgres')})")
+        return "WITH " + ", ".join(ctes) + " ", _BROKEN
 
     def counts(self) -> str:
         """(suspect, month of the row's date, rows, then per column: some empty, all empty), a row
@@ -451,17 +486,21 @@ class _Plan:
         empties = "".join(f", {c} IS NULL AS e{i}" for i, c in enumerate(self.quoted_all))
         aggregates = "".join(f", bool_or(e{i}), bool_and(e{i})" for i in range(len(self.quoted_all)))
         return (
-            f"WITH marked AS (SELECT ({self.suspect}) AS suspect, {self.month} AS month{empties} "
-            f"FROM {self.db.quoted(self.name)} t{self.join}) "
+            f"{self._with('marked')}marked AS (SELECT ({self.suspect}) AS suspect, {self.month} AS month{empties} "
+            f"FROM {self.db.quoted(self.name)} t) "
             f"SELECT suspect, month, count(*){aggregates} FROM marked GROUP BY 1, 2"
         )
+
+    def _with(self, name: str) -> str:
+        """``WITH <the rules' CTEs>, `` before the CTE ``name`` (``WITH `` alone when there are none)."""
+        return f"{self.ctes[:-1]}, " if self.ctes else "WITH "
 
     def suspects(self) -> str:
         """The suspect rows as stored, after their source_row (their place in the table's disk order)."""
         table = self.db.quoted(self.name)
         return (
-            f"WITH marked AS (SELECT t.ctid AS row_id, row_number() OVER (ORDER BY t.ctid) AS source_row, "
-            f"({self.suspect}) AS suspect FROM {table} t{self.join}) "
+            f"{self._with('marked')}marked AS (SELECT t.ctid AS row_id, row_number() OVER (ORDER BY t.ctid) AS "
+            f"source_row, ({self.suspect}) AS suspect FROM {table} t) "
             f"SELECT m.source_row, CAST(t.ctid AS text) AS {_PLACE}, t.* FROM marked m JOIN {table} t ON t.ctid = m.row_id "
             "WHERE m.suspect ORDER BY m.source_row"
         )

@@ -3,11 +3,13 @@ after the month, per table) and ``quarantine/<table>.csv``.
 """
 
 from __future__ import annotations
+
 from pathlib import Path
+
 import pandas as pd
+
 from channel_analysis import schema
 from channel_analysis.validate.memory import ValidatedSource
-
 
 QUALITY_COLUMNS = ["table", "rows_read", "rows_accepted", "rows_quarantined", "rows_after_month"]
 

@@ -1,5 +1,5 @@
 """Validation of a large Parquet source a slice at a time: the rules and the results of
-:func:`~channel_analysis.validate.validate_source`, in bounded memory.
+:func:`~channel_analysis.validate.memory.validate_source`, in bounded memory.
 
 A table of tens of millions of rows is never held whole. Per table, in reference order:
 
@@ -22,10 +22,12 @@ from __future__ import annotations
 import functools
 import operator
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -33,12 +35,19 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from channel_analysis import schema
-from channel_analysis.config import ORDER_BEFORE_SIGNING_DAYS
 from channel_analysis.errors import SourceError
 from channel_analysis.sources.parquet import ParquetTable
-from channel_analysis.sources.tables import arrow_to_pandas
 from channel_analysis.sources.read import parquet_tables
-from channel_analysis.validate.common import REASON, SOURCE_ROW, Counted, keys_only_quarantined, refuse_quarantine, table_problems
+from channel_analysis.sources.tables import arrow_to_pandas
+from channel_analysis.validate.common import (
+    REASON,
+    SOURCE_ROW,
+    Counted,
+    keys_only_quarantined,
+    refuse_quarantine,
+    table_problems,
+)
+from channel_analysis.validate.rules import memtable, quarantined_ids, run_rules
 from channel_analysis.validate.values import row_rules
 
 STREAM_ROWS = 5_000_000  # a Parquet source of more rows than this is validated a slice at a time
@@ -271,81 +280,25 @@ def _q(identifier: str) -> str:
 def _between_rows(
     con: duckdb.DuckDBPyConnection, name: str, typed_file: Path, accepted: dict[str, Path], only_quarantined: dict[str, set]
 ) -> pd.DataFrame:
-    """The rows breaking a rule between rows: index source_row, columns ``rank`` (the order of the
+    """The rows breaking a rule between rows (:mod:`.rules`, run by DuckDB over the typed file and the
+    accepted files of the tables referred to): index source_row, columns ``rank`` (the order of the
     rule, as ``validate_source`` adds them) and ``text``."""
-    typed = f"read_parquet('{_path(typed_file)}')"
-    present = set(pq.read_schema(typed_file).names)
-    found = [_duplicates(con, name, typed, present)]
-    for rank, (col, (ref_table, ref_col)) in enumerate(schema.references(name).items(), start=1):
-        if col in present and ref_table in accepted:
-            found.append(_unknown_references(con, typed, col, ref_table, ref_col, accepted[ref_table],
-                                             only_quarantined.get(ref_table, set()), rank))
-    if name == "orders" and "dealers" in accepted:
-        found.append(_before_signing(con, typed, accepted["dealers"]))
-    found = [f for f in found if len(f)]
-    if not found:
-        return pd.DataFrame({"rank": pd.Series([], dtype="int64"), "text": pd.Series([], dtype=object)},
-                            index=pd.Index([], dtype="int64", name=SOURCE_ROW))
-    return pd.concat(found)
+    engine = ibis.duckdb.from_connection(con)
+    with warnings.catch_warnings():
+        # ibis 12 calls DuckDB 2.0's deprecated fetch_arrow_table() to read the file's schema
+        warnings.filterwarnings("ignore", message=".*fetch_arrow_table", category=DeprecationWarning)
+        rows = engine.read_parquet(typed_file)
+        others = {}
+        for ref, path in accepted.items():
+            others[ref] = engine.read_parquet(path)
+            others[f"{ref}.quarantined"] = memtable(quarantined_ids(only_quarantined.get(ref, set())))
+    found = run_rules(engine, name, rows, others)
+    return pd.DataFrame({"rank": found["order"].to_numpy(dtype="int64"), "text": found["reason"].to_numpy(dtype=object)},
+                        index=pd.Index(found["row"].to_numpy(dtype="int64"), name=SOURCE_ROW))  # fmt: skip
 
 
 def _path(path: Path) -> str:
     return str(path).replace("'", "''")
-
-
-def _duplicates(con, name: str, typed: str, present: set) -> pd.DataFrame:
-    key = list(schema.key_of(name))
-    if not key or any(k not in present for k in key):
-        return pd.DataFrame()
-    cols = ", ".join(_q(k) for k in key)
-    given = " AND ".join(f"{_q(k)} IS NOT NULL" for k in key)
-    # the keys given more than once first (one hash aggregate), then only their rows are ranked
-    dup = con.sql(
-        f"WITH t AS (SELECT {SOURCE_ROW}, {cols} FROM {typed} WHERE {given}), "
-        f"rep AS (SELECT {cols} FROM t GROUP BY ALL HAVING count(*) > 1) "
-        f"SELECT {SOURCE_ROW}, {cols}, min({SOURCE_ROW}) OVER (PARTITION BY {cols}) AS first_row "
-        f"FROM t SEMI JOIN rep USING ({cols}) QUALIFY {SOURCE_ROW} > first_row"
-    ).df()
-    if dup.empty:
-        return pd.DataFrame()
-    label = dup[key].astype(str).agg(" / ".join, axis=1)
-    text = "duplicate " + "+".join(key) + " '" + label + "' (first given in row " + dup["first_row"].astype(str) + ")"
-    return pd.DataFrame({"rank": 0, "text": text.to_numpy(dtype=object)}, index=pd.Index(dup[SOURCE_ROW], name=SOURCE_ROW))
-
-
-def _unknown_references(con, typed: str, col: str, ref_table: str, ref_col: str, parent: Path, quarantined: set, rank: int):
-    unknown = con.sql(
-        f"SELECT c.{SOURCE_ROW}, c.{_q(col)} AS v FROM {typed} c "
-        f"ANTI JOIN (SELECT DISTINCT {_q(ref_col)} AS id FROM read_parquet('{_path(parent)}')) p ON c.{_q(col)} = p.id "
-        f"WHERE c.{_q(col)} IS NOT NULL"
-    ).df()
-    if unknown.empty:
-        return pd.DataFrame()
-    shown = f"{col} '" + unknown["v"].astype(str) + "'"
-    in_quarantine = unknown["v"].isin(quarantined)
-    text = shown.where(
-        ~in_quarantine, shown + f" refers to a quarantined row of {ref_table} (see quarantine/{ref_table}.csv)"
-    ).where(in_quarantine, shown + f" is not in {ref_table}")
-    return pd.DataFrame({"rank": rank, "text": text.to_numpy(dtype=object)},
-                        index=pd.Index(unknown[SOURCE_ROW], name=SOURCE_ROW))
-
-
-def _before_signing(con, typed: str, dealers: Path) -> pd.DataFrame:
-    O, D = schema.Orders, schema.Dealers
-    early = con.sql(
-        f"SELECT o.{SOURCE_ROW}, o.{O.order_date} AS ordered, d.{D.signed_date} AS signed FROM {typed} o "
-        f"JOIN read_parquet('{_path(dealers)}') d ON o.{O.dealer_id} = d.{D.dealer_id} "
-        f"WHERE o.{O.order_date} < d.{D.signed_date} - INTERVAL {ORDER_BEFORE_SIGNING_DAYS} DAY"
-    ).df()
-    if early.empty:
-        return pd.DataFrame()
-    text = (
-        "order_date " + early["ordered"].dt.strftime("%Y-%m-%d")
-        + f" is more than {ORDER_BEFORE_SIGNING_DAYS} days before the dealer's signed_date "
-        + early["signed"].dt.strftime("%Y-%m-%d")
-    )
-    return pd.DataFrame({"rank": 99, "text": text.to_numpy(dtype=object)},
-                        index=pd.Index(early[SOURCE_ROW], name=SOURCE_ROW))
 
 
 def _merged(alone: pd.Series, between: pd.DataFrame) -> pd.Series:

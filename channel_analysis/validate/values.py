@@ -6,13 +6,15 @@ Rows may come a slice at a time: the rules between rows (:mod:`.rules`) come aft
 """
 
 from __future__ import annotations
+
 import re
 from datetime import date, datetime
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from channel_analysis import schema
 
+from channel_analysis import schema
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$")
 

@@ -8,11 +8,15 @@ Each report notebook reads like its table of contents::
     ...
 
 A section function shows its heading and explanation in the report's language
-(:mod:`channel_analysis.labels`), takes its figures from the metrics through
-:class:`~channel_analysis.report_data.MonthData`, draws them with
-:mod:`channel_analysis.plots` and shows tables with
-:func:`~channel_analysis.report.show_table`. A section whose table the source lacks
+(:mod:`channel_analysis.text`), takes its figures from
+:class:`~channel_analysis.report.month_data.MonthData`, draws them with
+:mod:`channel_analysis.report.plots`, shows tables with
+:func:`~channel_analysis.report.display.show_table` and returns the frame it shows (to look at
+in JupyterLab). A section whose table the source lacks
 says so in one line instead of failing the report (DATA_CONTRACT.md, "Tables").
 """
 
+# The reports of a month, in the order a run executes them and the landing page lists them: each
+# is notebooks/<name>.ipynb, its sections in the module of that name here, its title the label <name>.
 REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
+LANDING = "index"  # notebooks/index.ipynb → index.html, the landing page, executed last

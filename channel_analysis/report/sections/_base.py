@@ -10,25 +10,26 @@ import pandas as pd
 
 from channel_analysis.errors import ChannelAnalysisError, TooLittleData
 from channel_analysis.palette import colours_of  # noqa: F401 (the sections' API)
-from channel_analysis.text.labels import has_label, table_names
 from channel_analysis.report.display import show_figure, show_heading, show_table, show_text
 from channel_analysis.report.month_data import MonthData
+from channel_analysis.text.labels import has_label, table_names
 
 __all__ = ["section", "figure", "show_figure", "show_table", "show_text", "note", "prefixed", "in_order",
            "colours_of", "drop_empty"]
-
 
 
 def section(key: str, *, needs: Sequence[str] = (), needs_one_of: Sequence[str] = (), level: int = 2) -> Callable:
     """Decorate a section ``fn(md, ...)``: show heading ``h.<key>`` and, when there is one, the
     explanation ``t.<key>``; then run it, unless a table in ``needs`` is missing, or every table
     of ``needs_one_of`` (one line says which), or its figures cannot be computed on these data
-    (one line says why, in the reader's words for a :class:`TooLittleData`). Returns None, so a
-    notebook cell shows nothing but the section."""
+    (one line says why, in the reader's words for a :class:`TooLittleData`).
+
+    Returns the frame the section shows (None when it shows none), for an analyst to look at in
+    JupyterLab; a report notebook ends the call with ``;`` so that the cell shows the section only."""
 
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
-        def run(md: MonthData, *args, **kwargs) -> None:
+        def run(md: MonthData, *args, **kwargs) -> pd.DataFrame | None:
             show_heading(md.text(f"h.{key}"), level)
             if has_label(f"t.{key}"):
                 show_text(md.text(f"t.{key}"))
@@ -39,7 +40,7 @@ def section(key: str, *, needs: Sequence[str] = (), needs_one_of: Sequence[str] 
                 note(md, "no_table", table=table_names(missing, md.lang))
                 return None
             try:
-                fn(md, *args, **kwargs)
+                return fn(md, *args, **kwargs)
             except TooLittleData as exc:
                 note(md, "cannot_compute", reason=md.text(exc.reason, **exc.values))
             except ChannelAnalysisError as exc:  # e.g. a column these data lack: say so, go on
@@ -81,5 +82,3 @@ def drop_empty(frame: pd.DataFrame, columns: Sequence[str] = ("sales_manager",))
     manager: a column that could only be empty)."""
     empty = [c for c in columns if c in frame and frame[c].fillna("").astype(str).eq("").all()]
     return frame.drop(columns=empty)
-
-

@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.report import plots
 from channel_analysis.metrics.cohorts import PANEL_COLUMNS as COHORT_COLUMNS
 from channel_analysis.metrics.cohorts import cohort_ramp_up, payback_month, retained_dealer_value
 from channel_analysis.metrics.costs import PANEL_COLUMNS as COST_COLUMNS
@@ -19,11 +18,19 @@ from channel_analysis.metrics.costs import (
     retention_spend_roi,
 )
 from channel_analysis.metrics.funnel import prospect_funnel, time_to_signing
+from channel_analysis.report import plots
 from channel_analysis.report.display import summary_box
 from channel_analysis.report.month_data import MonthData
-from channel_analysis.text.format import fmt_count, fmt_money, fmt_p, fmt_share
-from channel_analysis.figures import month_effort
-from channel_analysis.report.sections._base import colours_of, figure, note, prefixed, section, show_figure, show_table, show_text
+from channel_analysis.report.sections._base import (
+    colours_of,
+    figure,
+    note,
+    prefixed,
+    section,
+    show_figure,
+    show_table,
+    show_text,
+)
 
 X = schema.Expenses
 GROSS_MARGIN = 0.25  # the margin on revenue that pays back a CAC (payback_month's default)
@@ -112,7 +119,7 @@ def activity_frame(md: MonthData) -> pd.DataFrame:
         "relative_change": fit["relative_change"],
         "ci_low": np.expm1(fit["ci_low"]),
         "ci_high": np.expm1(fit["ci_high"]),
-        "p_value": fit["p_value"].map(fmt_p),
+        "p_value": fit["p_value"].map(md.t.p_value),
         "n_obs": fit["n_obs"],
         "n_dealers": fit["n_dealers"],
     })
@@ -122,7 +129,7 @@ def activity_frame(md: MonthData) -> pd.DataFrame:
 
 
 @section("acquire_vs_keep", needs=("expenses",))
-def acquire_vs_keep(md: MonthData) -> None:
+def acquire_vs_keep(md: MonthData) -> pd.DataFrame | None:
     """One new dealer against keeping one dealer for a year."""
     frame = pd.DataFrame({"metric": ["cac_t12", "retention_cost_per_dealer_t12"],
                           "amount": [md.kpi("cac_t12"), md.kpi("retention_cost_per_dealer_t12")]})
@@ -133,7 +140,8 @@ def acquire_vs_keep(md: MonthData) -> None:
     show_figure(fig)
     cac, keep = frame["amount"]
     if pd.notna(cac) and pd.notna(keep) and keep > 0:
-        show_text(md.text("sum.ratio", ratio=f"{cac / keep:,.1f}".removesuffix(".0")))
+        show_text(md.text("sum.ratio", ratio=md.t.number(cac / keep, 1)))
+    return frame
 
 
 @section("cac_by_quarter", needs=("expenses",))
@@ -174,7 +182,7 @@ def retention_cost(md: MonthData) -> None:
 
 
 @section("funnel", needs=("prospects",))
-def funnel(md: MonthData) -> None:
+def funnel(md: MonthData) -> pd.DataFrame | None:
     """How far the prospects closed in the last 12 months got."""
     frame = prospect_funnel(md.view("prospects"), as_of=md.label, window_months=12)
     if frame["closed"].sum() == 0:
@@ -184,9 +192,9 @@ def funnel(md: MonthData) -> None:
     plots.plot_funnel(frame, stage="stage", count="closed", conversion="step_conversion", lang=md.lang, ax=ax)
     show_figure(fig)
     open_ = frame.set_index("stage")["open"]
-    show_text(md.text("funnel_open", contacted=fmt_count(open_.get("contacted", 0)),
-                      visited=fmt_count(open_.get("visited", 0)), negotiating=fmt_count(open_.get("negotiating", 0))),
-              note=True)
+    show_text(md.text("funnel_open", contacted=open_.get("contacted", 0), visited=open_.get("visited", 0),
+                      negotiating=open_.get("negotiating", 0)), note=True)
+    return frame
 
 
 @section("time_to_signing", needs=("prospects",))
@@ -198,8 +206,8 @@ def signing_time(md: MonthData, min_signed: int = 3) -> None:
         note(md, "no_data")
         return
     row = network.iloc[0]
-    show_text(md.text("signing_days", n=fmt_count(row["signed"]), median=f"{row['days_median']:.0f}",
-                      q1=f"{row['days_q1']:.0f}", q3=f"{row['days_q3']:.0f}"))
+    show_text(md.text("signing_days", n=row["signed"], median=row["days_median"], q1=row["days_q1"],
+                      q3=row["days_q3"]))
     regions = time_to_signing(prospects, as_of=md.label, by="region", window_months=12)
     regions = regions[regions["signed"] >= min_signed].sort_values("days_median")
     if len(regions):
@@ -212,7 +220,7 @@ def signing_time(md: MonthData, min_signed: int = 3) -> None:
 @section("effort", needs=("prospects", "interactions"))
 def effort(md: MonthData) -> None:
     """Touches and hours per signed dealer against per retained dealer and year."""
-    frame = month_effort(md.tables, md.label, md.view("prospects"))
+    frame = md.effort()
     fig, (left, right) = figure(9, 2.6, ncols=2)
     palette = [plots.PALETTE[1], plots.PALETTE[2]]
     plots.plot_bar(frame, category="effort", value="touches", lang=md.lang, ax=left, palette=palette)
@@ -235,7 +243,7 @@ def ramp_up(md: MonthData) -> None:
     first = frame[frame["months_since_signed"] == 0]
     if len(first):
         cohorts, medians = first["cohort"].astype(str), first["median"]
-        batches = ("；" if md.lang == "zh" else "; ").join(f"{c}: {fmt_money(v, md.lang)}" for c, v in zip(cohorts, medians))
+        batches = md.t.label("list_separator_long").join(f"{c}: {md.t.money(v)}" for c, v in zip(cohorts, medians))
         show_text(md.text("first_batch", batches=batches))
     later = frame[frame["months_since_signed"] >= 1]
     fig, ax = figure(8.8, 4)
@@ -248,14 +256,15 @@ def ramp_up(md: MonthData) -> None:
 
 
 @section("payback", needs=("expenses",))
-def payback(md: MonthData) -> None:
+def payback(md: MonthData) -> pd.DataFrame | None:
     """When each quarter's new dealers earned back what acquiring them cost."""
     frame = payback_frame(md)
     if frame.empty:
         note(md, "no_data")
         return
     show_table(frame, lang=md.lang, money_columns=["cac"], percent_columns=["dealers_paid_back_share"])
-    note(md, "n.payback", margin=f"{GROSS_MARGIN:.0%}")
+    note(md, "n.payback", margin=md.t.share(GROSS_MARGIN, 0))
+    return frame
 
 
 @section("retained_value")
@@ -264,19 +273,19 @@ def retained_value(md: MonthData) -> None:
     unit of retention spend."""
     value = retained_dealer_value(md.panel_part(COHORT_COLUMNS), as_of=md.label, gross_margin=GROSS_MARGIN).iloc[0]
     rows = [
-        ("monthly_revenue_per_dealer", fmt_money(value["monthly_revenue_per_dealer"], md.lang)),
-        ("monthly_churn", fmt_share(value["monthly_churn"], 2)),
-        ("gross_margin", fmt_share(value["gross_margin"], 0)),
-        ("annual_discount_rate", fmt_share(value["annual_discount_rate"], 0)),
-        ("horizon_months", fmt_count(value["horizon_months"])),
-        ("retained_value", fmt_money(value["value"], md.lang)),
+        ("monthly_revenue_per_dealer", md.t.money(value["monthly_revenue_per_dealer"])),
+        ("monthly_churn", md.t.share(value["monthly_churn"], 2)),
+        ("gross_margin", md.t.share(value["gross_margin"], 0)),
+        ("annual_discount_rate", md.t.share(value["annual_discount_rate"], 0)),
+        ("horizon_months", md.t.count(value["horizon_months"])),
+        ("retained_value", md.t.money(value["value"])),
     ]
     show_table(pd.DataFrame(rows, columns=["assumption", "value"]), lang=md.lang, label_values=["assumption"],
                align_right=["value"])
     cac = md.kpi("cac_t12") if md.has("expenses") else float("nan")
     if pd.notna(cac) and cac > 0:
-        show_text(md.text("retained_vs_cac", value=fmt_money(value["value"], md.lang), cac=fmt_money(cac, md.lang),
-                          horizon=fmt_count(value["horizon_months"])))
+        show_text(md.text("retained_vs_cac", value=md.t.money(value["value"]), cac=md.t.money(cac),
+                          horizon=value["horizon_months"]))
     if md.has("expenses"):
         roi = retention_spend_roi(md.panel_part(COST_COLUMNS), md.view("expenses"), as_of=md.label)
         inside = roi["year_ending"].map(lambda e: (e - 11).start_time >= md.first_data_month.start_time)
@@ -289,7 +298,7 @@ def retained_value(md: MonthData) -> None:
 
 
 @section("activity_model", needs_one_of=("interactions", "expenses"))
-def activity_model(md: MonthData) -> None:
+def activity_model(md: MonthData) -> pd.DataFrame | None:
     """Which retention activities go with higher later orders: estimates, intervals and limits."""
     frame = activity_frame(md)
     fig, ax = figure(8, 0.7 * len(frame) + 1.6)
@@ -298,7 +307,8 @@ def activity_model(md: MonthData) -> None:
     show_figure(fig)
     show_table(frame.drop(columns=["n_dealers", "n_obs"]), lang=md.lang, label_values=["activity"],
                percent_columns=["relative_change", "ci_low", "ci_high"], align_right=["p_value"])
-    note(md, "n.activity_limits", n_dealers=fmt_count(frame["n_dealers"].iloc[0]))
+    note(md, "n.activity_limits", n_dealers=frame["n_dealers"].iloc[0])
+    return frame
 
 
 __all__ = ["summary", "acquire_vs_keep", "cac_by_quarter", "retention_cost", "funnel", "signing_time", "effort",

@@ -8,16 +8,13 @@ import math
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.report import plots
 from channel_analysis.early_warning.detect import STATUSES
-from channel_analysis.text.labels import list_separator
 from channel_analysis.metrics.cohorts import revenue_lost_to_churn, survival_by_cohort
-from channel_analysis.text.reasons import alert_reason, why_changed
+from channel_analysis.report import plots
 from channel_analysis.report.display import summary_box, text_width
-from channel_analysis.report.month_data import MonthData, alert_series
-from channel_analysis.text.format import fmt_count, fmt_metric_change, fmt_money, fmt_month, fmt_share, fmt_value
-from channel_analysis.store.views import table_part
+from channel_analysis.report.month_data import MonthData
 from channel_analysis.report.sections._base import drop_empty, figure, note, section, show_figure, show_table, show_text
+from channel_analysis.text.reasons import alert_reasons, why_changed
 
 D, O = schema.Dealers, schema.Orders
 CHART_ALERTS = ("purchase_stop", "purchase_drop", "below_peers", "calls_drop", "no_reorder")  # orders tell their story
@@ -34,30 +31,18 @@ def summary(md: MonthData) -> None:
 def headline_table(md: MonthData) -> pd.DataFrame:
     """:meth:`MonthData.headline` as shown: one row per network KPI, values formatted by kind."""
     head = md.headline()
-    lang = md.lang
     return pd.DataFrame(
         {
             "metric": head["metric"],
-            "this_month": [fmt_value(m, v, lang) for m, v in zip(head["metric"], head["value"])],
-            "last_month": [fmt_value(m, v, lang) for m, v in zip(head["metric"], head["previous"])],
-            "change_vs_last_month": [fmt_metric_change(m, v, p, lang)
+            "this_month": [md.t.value(m, v) for m, v in zip(head["metric"], head["value"])],
+            "last_month": [md.t.value(m, v) for m, v in zip(head["metric"], head["previous"])],
+            "change_vs_last_month": [md.t.metric_change(m, v, p)
                                      for m, v, p in zip(head["metric"], head["value"], head["previous"])],
-            "same_month_last_year": [fmt_value(m, v, lang) for m, v in zip(head["metric"], head["last_year"])],
-            "change_vs_last_year": [fmt_metric_change(m, v, p, lang)
+            "same_month_last_year": [md.t.value(m, v) for m, v in zip(head["metric"], head["last_year"])],
+            "change_vs_last_year": [md.t.metric_change(m, v, p)
                                     for m, v, p in zip(head["metric"], head["value"], head["last_year"])],
         }
     )
-
-
-def revenue_by_month(md: MonthData, months: int = 24) -> pd.DataFrame:
-    """orders → month, revenue (all orders by order_date, as the KPI counts them) for the
-    ``months`` ending M, from the first month with data."""
-    first = max(md.period - months + 1, md.first_data_month)
-    periods = pd.period_range(first, md.period, freq="M")
-    orders = table_part(md.tables, "orders", [O.order_date, O.amount], first.start_time)
-    month = orders[O.order_date].dt.to_period("M")
-    revenue = orders[O.amount].groupby(month).sum().reindex(periods, fill_value=0.0)
-    return pd.DataFrame({"month": periods.strftime("%Y-%m"), "revenue": revenue.to_numpy()})
 
 
 def status_counts(md: MonthData) -> pd.DataFrame:
@@ -66,7 +51,7 @@ def status_counts(md: MonthData) -> pd.DataFrame:
     frames = [(md.previous_label, md.previous.health)] if md.previous is not None else []
     for label_, health in frames + [(md.label, md.health)]:
         counts = health["status"].value_counts().reindex(list(STATUSES), fill_value=0)
-        parts.append(pd.DataFrame({"status": counts.index, "month": fmt_month(label_, md.lang),
+        parts.append(pd.DataFrame({"status": counts.index, "month": md.t.month(label_),
                                    "dealers": counts.to_numpy()}))
     return pd.concat(parts, ignore_index=True)
 
@@ -101,7 +86,7 @@ def action_list_frame(md: MonthData) -> pd.DataFrame:
             "region": alerts["region"],
             "sales_manager": alerts["sales_manager_id"].map(md.manager_name),
             "health_score": alerts["dealer_id"].map(health["health_score"]).round().astype("Int64"),
-            "reason": alerts["reason"].map(lambda r: alert_reason(r, md.lang)),
+            "reason": alert_reasons(alerts, md.lang) if len(alerts) else pd.Series(dtype=object),
         }
     ).reset_index(drop=True)
 
@@ -118,9 +103,9 @@ def health_falls_frame(md: MonthData, n: int = 15, min_fall: float = 5.0) -> pd.
             "region": falls["region"],
             "sales_manager": falls["sales_manager_id"].map(md.manager_name),
             "status": falls["status"],
-            "health_score": falls["health_score"].map("{:.0f}".format),
-            "health_change": falls["health_change"].map("{:+.0f}".format),
-            "why_changed": falls["why_changed"].map(lambda t: why_changed(t, md.lang)),
+            "health_score": falls["health_score"].map(md.t.count),
+            "health_change": falls["health_change"].map(md.t.signed),
+            "why_changed": falls["moved"].map(lambda moved: why_changed(moved, md.lang)),
         }
     ).reset_index(drop=True)
 
@@ -128,7 +113,7 @@ def health_falls_frame(md: MonthData, n: int = 15, min_fall: float = 5.0) -> pd.
 def urgent_series(md: MonthData, n: int = 4, months: int = 24, per_alert: int = 2
                   ) -> list[tuple[str, list[str], pd.DataFrame]]:
     """The ``n`` most urgent dealers whose orders tell their story (there is an expectation to
-    compare with): (dealer name, its alerts, its :func:`alert_series`), most urgent first, at
+    compare with): (dealer name, its alerts, its ``order_series``), most urgent first, at
     most ``per_alert`` of one kind of alert while other kinds wait, so the charts show the
     different ways a dealer goes wrong."""
     alerts = md.alerts[md.alerts["alert"].isin(CHART_ALERTS)].drop_duplicates("dealer_id")
@@ -136,7 +121,7 @@ def urgent_series(md: MonthData, n: int = 4, months: int = 24, per_alert: int = 
     order = pd.concat([first, alerts.drop(first.index)])  # the varied ones first, then the rest
     picked = []
     for row in order.itertuples(index=False):
-        series = alert_series(md, row.dealer_id, months=months)
+        series = md.order_series(row.dealer_id, months=months)
         if series["expected"].notna().any() and series["expected"].max() > 0:
             dealer_alerts = list(md.alerts.loc[md.alerts["dealer_id"] == row.dealer_id, "alert"])
             picked.append((row, dealer_alerts, series))
@@ -179,20 +164,21 @@ def _short(name: str, width: int = 34) -> str:
 
 
 @section("at_a_glance")
-def at_a_glance(md: MonthData) -> None:
+def at_a_glance(md: MonthData) -> pd.DataFrame | None:
     """The network KPIs against last month and last year, and revenue month by month."""
-    show_table(headline_table(md), lang=md.lang, label_values=["metric"],
-               align_right=["this_month", "last_month", "change_vs_last_month", "same_month_last_year",
-                            "change_vs_last_year"])
+    shown = show_table(headline_table(md), lang=md.lang, label_values=["metric"],
+                       align_right=["this_month", "last_month", "change_vs_last_month", "same_month_last_year",
+                                    "change_vs_last_year"])
     fig, ax = figure(8.8, 3.6)
-    plots.plot_line_over_months(revenue_by_month(md), x="month", y="revenue", money=True, lang=md.lang, ax=ax,
+    plots.plot_line_over_months(md.revenue_by_month(), x="month", y="revenue", money=True, lang=md.lang, ax=ax,
                                 title=md.text("chart.revenue_by_month"))
     ax.set_ylim(bottom=0)
     show_figure(fig)
+    return shown
 
 
 @section("status")
-def status_shares(md: MonthData) -> None:
+def status_shares(md: MonthData) -> pd.DataFrame | None:
     """Dealers by status, this month against last month."""
     counts = status_counts(md)
     palette = ["#b9c6d2", plots.PALETTE[0]] if counts["month"].nunique() == 2 else [plots.PALETTE[0]]
@@ -200,10 +186,11 @@ def status_shares(md: MonthData) -> None:
     plots.plot_bar(counts, category="status", value="dealers", hue="month", palette=palette, lang=md.lang, ax=ax)
     ax.get_legend().set_title("")
     show_figure(fig)
+    return counts
 
 
 @section("health_scores")
-def health_distribution(md: MonthData) -> None:
+def health_distribution(md: MonthData) -> pd.DataFrame | None:
     """How many dealers in the network fall in each band of health score, by status."""
     frame = health_bands(md)
     levels = list(dict.fromkeys(frame["status"]))
@@ -211,20 +198,21 @@ def health_distribution(md: MonthData) -> None:
     plots.plot_stacked_bars(frame, x="score_band", y="dealers", hue="status", lang=md.lang, ax=ax,
                             palette=plots.status_palette(levels))
     show_figure(fig)
+    return frame
 
 
 @section("action_list")
-def action_list(md: MonthData) -> None:
+def action_list(md: MonthData) -> pd.DataFrame | None:
     """Every alert of the month: searchable, sortable, most urgent first."""
     frame = drop_empty(action_list_frame(md))
     if frame.empty:
         note(md, "no_alerts")
         return
-    show_table(frame, lang=md.lang, long=True, label_values=["severity", "alert"], wrap=["dealer", "reason"])
+    return show_table(frame, lang=md.lang, long=True, label_values=["severity", "alert"], wrap=["dealer", "reason"])
 
 
 @section("health_falls")
-def health_falls(md: MonthData) -> None:
+def health_falls(md: MonthData) -> pd.DataFrame | None:
     """The dealers whose health fell most since last month, and why."""
     if md.previous is None:
         note(md, "no_previous_month")
@@ -233,12 +221,12 @@ def health_falls(md: MonthData) -> None:
     if frame.empty:
         note(md, "no_health_falls")
         return
-    show_table(frame, lang=md.lang, label_values=["status"], align_right=["health_score", "health_change"],
+    return show_table(frame, lang=md.lang, label_values=["status"], align_right=["health_score", "health_change"],
                wrap=["dealer_name", "why_changed"])
 
 
 @section("control_charts")
-def control_charts(md: MonthData, n: int = 4) -> None:
+def control_charts(md: MonthData, n: int = 4) -> pd.DataFrame | None:
     """The most urgent dealers: their orders against the band their own past expects."""
     picked = urgent_series(md, n)
     if not picked:
@@ -252,7 +240,7 @@ def control_charts(md: MonthData, n: int = 4) -> None:
             ax.set_visible(False)
             continue
         name, dealer_alerts, series = picked[k]
-        title = f"{_short(name)}\n{list_separator(md.lang).join(md.text(a) for a in dealer_alerts)}"
+        title = f"{_short(name)}\n{md.t.join([md.text(a) for a in dealer_alerts])}"
         plots.plot_control_chart(series, value="orders_3m", expected="expected", lower="lower", upper="upper",
                                  flag="below_band", flag_label="below_range", ax=ax, lang=md.lang,
                                  legend=False)
@@ -265,10 +253,11 @@ def control_charts(md: MonthData, n: int = 4) -> None:
                frameon=False)
     show_figure(fig)
     note(md, "n.control_charts")
+    return pd.concat([series.assign(dealer_name=name) for name, _, series in picked], ignore_index=True)
 
 
 @section("survival")
-def survival(md: MonthData, cohorts: int = 6, min_at_risk: int = 5) -> None:
+def survival(md: MonthData, cohorts: int = 6, min_at_risk: int = 5) -> pd.DataFrame | None:
     """Kaplan–Meier survival of the last signing years."""
     frame = survival_by_cohort(md.tables["dealers"], as_of=md.label, cohort_freq="Y")
     if frame.empty:
@@ -291,23 +280,25 @@ def survival(md: MonthData, cohorts: int = 6, min_at_risk: int = 5) -> None:
     # a share of dealers never passes 100% (a flat curve would otherwise get a 96–104% axis)
     ax.set_ylim(bottom=max(0.0, min(0.9, frame["ci_low"].min() - 0.05)), top=1.01)
     show_figure(fig)
+    return frame
 
 
 @section("churn")
-def churn(md: MonthData) -> None:
+def churn(md: MonthData) -> pd.DataFrame | None:
     """The dealers that left in the last 12 months and the revenue they brought before."""
     frame = drop_empty(churn_frame(md))
     if frame.empty:
         note(md, "no_churn")
         return
     total, network = frame["revenue_t12_before_leaving"].sum(), md.kpi("revenue_t12")
-    show_text(md.text("churn_total", n=fmt_count(len(frame)), value=fmt_money(total, md.lang),
-                      share=fmt_share(total / network) if network else "—"))
+    show_text(md.text("churn_total", n=len(frame), value=md.t.money(total),
+                      share=md.t.share(total / network) if network else "—"))
     show_table(frame, lang=md.lang, long=len(frame) > 15, money_columns=["revenue_t12_before_leaving"])
     full_year = (md.first_data_month + 12).start_time  # who left before it has orders missing from its last year
     if (frame["terminated_date"] < full_year).any():
-        note(md, "n.churn_short_history", first=fmt_month(md.first_data_month, md.lang),
-             until=fmt_month(md.first_data_month + 12, md.lang))
+        note(md, "n.churn_short_history", first=md.t.month(md.first_data_month),
+             until=md.t.month(md.first_data_month + 12))
+    return frame
 
 
 __all__ = ["summary", "at_a_glance", "status_shares", "health_distribution", "action_list", "health_falls",

@@ -7,10 +7,9 @@ from __future__ import annotations
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.report import plots
 from channel_analysis.metrics.events import PANEL_COLUMNS, event_cost_by_kind, event_costs, event_effect
+from channel_analysis.report import plots
 from channel_analysis.report.display import summary_box
-from channel_analysis.text.format import MINUS, fmt_money, fmt_p, fmt_share
 from channel_analysis.report.month_data import MonthData
 from channel_analysis.report.sections._base import colours_of, figure, note, section, show_figure, show_table, show_text
 
@@ -31,18 +30,14 @@ def effect_frame(md: MonthData) -> pd.DataFrame:
 def effect_table(md: MonthData, effect: pd.DataFrame) -> pd.DataFrame:
     """The estimates as shown: outcome, estimate with its interval, p-value, numbers compared."""
     def value(outcome: str, v: float) -> str:
-        if pd.isna(v):
-            return "—"
-        if outcome == "monthly_revenue":
-            return ("+" if v > 0 else "") + fmt_money(v, md.lang)
-        return md.text("pts_value", v=f"{v * 100:+.1f}".replace("-", MINUS))
+        return md.t.money_delta(v, 0) if outcome == "monthly_revenue" else md.t.points(v, 0)
 
     return pd.DataFrame({
         "outcome": "outcome." + effect["outcome"],
         "estimate": [value(o, v) for o, v in zip(effect["outcome"], effect["estimate"])],
         "ci_95": [f"{value(o, lo)} … {value(o, hi)}"
                   for o, lo, hi in zip(effect["outcome"], effect["ci_low"], effect["ci_high"])],
-        "p_value": effect["p_value"].map(fmt_p),
+        "p_value": effect["p_value"].map(md.t.p_value),
         "n_treated_dealers": effect["n_treated_dealers"],
         "n_control_dealers": effect["n_control_dealers"],
         "n_events": effect["n_events"],
@@ -50,7 +45,7 @@ def effect_table(md: MonthData, effect: pd.DataFrame) -> pd.DataFrame:
 
 
 @section("cost_by_kind", needs=NEEDS)
-def cost_by_kind(md: MonthData) -> None:
+def cost_by_kind(md: MonthData) -> pd.DataFrame | None:
     """Cost per attendee by kind of event, last 12 months."""
     frame = event_cost_by_kind(md.tables["events"], md.view("event_attendance"), as_of=md.label)
     if frame.empty:
@@ -61,12 +56,12 @@ def cost_by_kind(md: MonthData) -> None:
                    palette=colours_of(frame[E.kind], "event_kind"))
     ax.set_ylabel("")
     show_figure(fig)
-    show_table(frame.rename(columns={"events": "event_count"}), lang=md.lang, label_values=[E.kind],
-               money_columns=["cost", "cost_per_attendee"])
+    return show_table(frame.rename(columns={"events": "event_count"}), lang=md.lang, label_values=[E.kind],
+                      money_columns=["cost", "cost_per_attendee"])
 
 
 @section("event_list", needs=NEEDS)
-def event_list(md: MonthData) -> None:
+def event_list(md: MonthData) -> pd.DataFrame | None:
     """Every event of the last 12 months: size against cost per attendee; the full list."""
     frame = event_costs(md.tables["events"], md.view("event_attendance"), as_of=md.label)
     if frame.empty:
@@ -80,12 +75,12 @@ def event_list(md: MonthData) -> None:
     # name and region are optional: a column the source does not give would only be empty
     columns = [c for c in (E.held_on, E.name, E.kind, E.region, E.cost, "attendees", "cost_per_attendee")
                if c not in (E.name, E.region) or c in md.tables["events"]]
-    show_table(frame[columns], lang=md.lang, long=True, label_values=[E.kind],
-               money_columns=[E.cost, "cost_per_attendee"])
+    return show_table(frame[columns], lang=md.lang, long=True, label_values=[E.kind],
+                      money_columns=[E.cost, "cost_per_attendee"])
 
 
 @section("event_effect", needs=NEEDS)
-def effect(md: MonthData) -> None:
+def effect(md: MonthData) -> pd.DataFrame | None:
     """Attendees against similar dealers who stayed away: the difference-in-differences estimate."""
     frame = effect_frame(md)
     if frame["estimate"].isna().all():
@@ -105,13 +100,14 @@ def effect(md: MonthData) -> None:
     pre = frame.set_index("outcome")
     if "monthly_revenue" in pre.index:
         row = pre.loc["monthly_revenue"]
-        show_text(md.text("effect_pre", treated=fmt_money(row["treated_pre_mean"], md.lang),
-                          control=fmt_money(row["control_pre_mean"], md.lang),
-                          active_treated=fmt_share(pre.loc["active", "treated_pre_mean"], 0)
+        show_text(md.text("effect_pre", treated=md.t.money(row["treated_pre_mean"]),
+                          control=md.t.money(row["control_pre_mean"]),
+                          active_treated=md.t.share(pre.loc["active", "treated_pre_mean"], 0)
                           if "active" in pre.index else "—",
-                          active_control=fmt_share(pre.loc["active", "control_pre_mean"], 0)
+                          active_control=md.t.share(pre.loc["active", "control_pre_mean"], 0)
                           if "active" in pre.index else "—"))
     note(md, "n.effect_limits", window=6)
+    return frame
 
 
 __all__ = ["summary", "cost_by_kind", "event_list", "effect"]

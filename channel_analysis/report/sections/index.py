@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from channel_analysis.report.display import show_links, summary_box
 from channel_analysis.report.month_data import MonthData
-from channel_analysis.report.sections import dealer_health
+from channel_analysis.report.sections import REPORTS, dealer_health
 from channel_analysis.report.sections._base import drop_empty, note, section, show_table
 
-REPORTS = ("dealer_health", "acquisition_vs_retention", "sales_managers", "service_flow", "events")
-TOPICS = ("dealer_health", "costs", "managers", "service")
+SUMMARISED = REPORTS[:4]  # the reports whose first lines of "what changed" the landing page's box gives
 FILES = (
     ("deck.pptx", "file.deck"),
     ("alerts.xlsx", "file.alerts_xlsx"),
@@ -23,8 +24,8 @@ FILES = (
 def summary(md: MonthData) -> None:
     """The box at the top: the first lines of what changed, from every report."""
     lines = md.history_notes(early_warning=True)
-    for topic in TOPICS:
-        lines.extend(md.changes_summary(topic, history=False)[:2])
+    for report in SUMMARISED:
+        lines.extend(md.changes_summary(report, history=False)[:2])
     summary_box(lines, lang=md.lang)
 
 
@@ -35,19 +36,19 @@ def reports(md: MonthData) -> None:
 
 
 @section("index_glance")
-def at_a_glance(md: MonthData) -> None:
+def at_a_glance(md: MonthData) -> pd.DataFrame | None:
     """The network KPIs against last month and last year."""
-    dealer_health.at_a_glance.__wrapped__(md)
+    return dealer_health.at_a_glance.__wrapped__(md)
 
 
 @section("index_urgent")
-def most_urgent(md: MonthData, n: int = 10) -> None:
+def most_urgent(md: MonthData, n: int = 10) -> pd.DataFrame | None:
     """The most urgent alerts; the full list is in the dealer-health report and alerts.xlsx."""
     frame = drop_empty(dealer_health.action_list_frame(md).head(n))
     if frame.empty:
         note(md, "no_alerts")
         return
-    show_table(frame, lang=md.lang, label_values=["alert", "severity"], wrap=["reason"])
+    return show_table(frame, lang=md.lang, label_values=["alert", "severity"], wrap=["reason"])
 
 
 @section("index_files")
@@ -57,9 +58,9 @@ def files(md: MonthData) -> None:
 
 
 @section("index_quality")
-def data_quality(md: MonthData) -> None:
+def data_quality(md: MonthData) -> pd.DataFrame | None:
     """Rows read, accepted and quarantined per table."""
-    show_table(md.quality(), lang=md.lang)
+    return show_table(md.quality(), lang=md.lang)
 
 
 __all__ = ["summary", "reports", "at_a_glance", "most_urgent", "files", "data_quality"]

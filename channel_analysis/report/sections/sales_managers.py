@@ -7,15 +7,13 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.patches import Patch
 
-from channel_analysis.report import plots
-from channel_analysis.text.labels import table_names
 from channel_analysis.metrics._common import SALES_MANAGER
-from channel_analysis.metrics.scorecard import RULES, sales_manager_scorecard
+from channel_analysis.metrics.scorecard import RULES
+from channel_analysis.report import plots
 from channel_analysis.report.display import summary_box
 from channel_analysis.report.month_data import MonthData
-from channel_analysis.text.format import fmt_count
-from channel_analysis.store.views import rule_tables
 from channel_analysis.report.sections._base import drop_empty, figure, note, section, show_figure, show_table, show_text
+from channel_analysis.text.labels import table_names
 
 RULE_COLOURS = {3: "#3a9d5d", 2: "#d4a017", 1: "#e07b39", 0: "#c0392b"}
 RANKING_SHOWN = 15  # managers charted at each end of a long ranking
@@ -31,8 +29,7 @@ def summary(md: MonthData) -> None:
 
 def scorecard_frame(md: MonthData) -> pd.DataFrame:
     """The scorecard of M as shown, best first."""
-    card = sales_manager_scorecard(rule_tables(md.tables), as_of=md.label, settings=md.settings, kpis=md.kpis,
-                                   breakers=md.rule_breakers)  # fmt: skip
+    card = md.scorecard
     return pd.DataFrame({
         "rank": card["rank"],
         "sales_manager": [md.manager_name(i) for i in card["sales_manager_id"]],
@@ -94,7 +91,7 @@ def rule_trend_frame(md: MonthData, months: int = 12) -> tuple[pd.DataFrame, pd.
 
 
 @section("scorecard")
-def scorecard(md: MonthData) -> None:
+def scorecard(md: MonthData) -> pd.DataFrame | None:
     """One row per sales manager: the three rules, rules met, compliance and revenue."""
     frame = scorecard_frame(md)
     if frame.empty:
@@ -104,10 +101,11 @@ def scorecard(md: MonthData) -> None:
                percent_columns=["callback_coverage", "visit_coverage_2m", "first_order_only_share", "compliance"])
     if not md.has("interactions"):
         note(md, "no_table", table=table_names(["interactions"], md.lang))
+    return frame
 
 
 @section("ranking")
-def ranking(md: MonthData) -> None:
+def ranking(md: MonthData) -> pd.DataFrame | None:
     """Managers ranked: most rules met first, then compliance."""
     frame = ranking_frame(md)
     if frame.empty:
@@ -135,31 +133,31 @@ def ranking(md: MonthData) -> None:
         axes[1, 0].set_title(md.text("chart.ranking_bottom", n=len(parts[1])))
     show_figure(fig)
     if len(parts) > 1:
-        show_text(md.text("ranking_ends", n=RANKING_SHOWN, total=fmt_count(len(frame))))
+        show_text(md.text("ranking_ends", n=RANKING_SHOWN, total=len(frame)))
+    return frame
 
 
 @section("rule_breakers")
-def breakers(md: MonthData) -> None:
+def breakers(md: MonthData) -> pd.DataFrame | None:
     """Every dealer that breaks a rule this month: the sales manager's to-do list."""
     frame = breakers_frame(md)
     if frame.empty:
         note(md, "no_breakers")
         return
     counts = frame["rule"].value_counts()
-    first = fmt_count(counts.get("rule.first_order_only", 0))
+    first = counts.get("rule.first_order_only", 0)
     if md.has("interactions"):
-        show_text(md.text("breaker_counts", callback=fmt_count(counts.get("rule.no_callback", 0)),
-                          visit=fmt_count(counts.get("rule.no_visit_2m", 0)), first=first))
+        show_text(md.text("breaker_counts", callback=counts.get("rule.no_callback", 0),
+                          visit=counts.get("rule.no_visit_2m", 0), first=first))
     else:  # calls and visits cannot be checked: "0 dealers had no call" would not be true
         show_text(md.text("breaker_counts_orders_only", first=first, table=table_names(["interactions"], md.lang)))
         frame = frame.drop(columns=["last_call_date", "days_since_last_call", "last_visit_date",
                                     "days_since_last_visit"])
-    frame = drop_empty(frame)
-    show_table(frame, lang=md.lang, long=True, label_values=["rule"], wrap=["dealer"])
+    return show_table(drop_empty(frame), lang=md.lang, long=True, label_values=["rule"], wrap=["dealer"])
 
 
 @section("rule_trend")
-def trend(md: MonthData) -> None:
+def trend(md: MonthData) -> pd.DataFrame | None:
     """The three rules over 12 months: the network's value and how many managers keep each."""
     network, meeting = rule_trend_frame(md)
     if network["value"].notna().sum() == 0:
@@ -198,6 +196,7 @@ def trend(md: MonthData) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9)
     _relabel_legend(ax, md)
     show_figure(fig)
+    return network
 
 
 def _relabel_legend(ax, md: MonthData) -> None:

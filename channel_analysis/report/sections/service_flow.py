@@ -8,16 +8,15 @@ from __future__ import annotations
 import pandas as pd
 
 from channel_analysis import schema
-from channel_analysis.report import plots
 from channel_analysis.metrics.service import (
     service_levels,
     sla_compliance_trend,
     slowest_departments,
     via_sales_manager_trend,
 )
+from channel_analysis.report import plots
 from channel_analysis.report.display import summary_box
 from channel_analysis.report.month_data import MonthData
-from channel_analysis.text.format import fmt_month
 from channel_analysis.report.sections._base import colours_of, figure, note, section, show_figure, show_table
 
 S = schema.ServiceRequests
@@ -37,7 +36,7 @@ def volume_frame(md: MonthData) -> pd.DataFrame:
     parts = []
     for label_ in (md.previous_label, md.label):
         levels = service_levels(md.view("service_requests"), as_of=label_, settings=md.settings)
-        parts.append(pd.DataFrame({"process": levels[S.process], "month": fmt_month(label_, md.lang),
+        parts.append(pd.DataFrame({"process": levels[S.process], "month": md.t.month(label_),
                                    "opened": levels["opened"]}))
     return pd.concat(parts, ignore_index=True)
 
@@ -73,7 +72,7 @@ def via_frames(md: MonthData, top: int = 10, min_requests: int = 5) -> tuple[pd.
 
 
 @section("volume", needs=NEEDS)
-def volume(md: MonthData) -> None:
+def volume(md: MonthData) -> pd.DataFrame | None:
     """Requests opened per process step, this month against last month."""
     frame = volume_frame(md)
     fig, ax = figure(8, 3.8)
@@ -82,10 +81,11 @@ def volume(md: MonthData) -> None:
     ax.get_legend().set_title("")
     ax.set_ylabel("")
     show_figure(fig)
+    return frame
 
 
 @section("time_to_close", needs=NEEDS)
-def time_to_close(md: MonthData) -> None:
+def time_to_close(md: MonthData) -> pd.DataFrame | None:
     """How long requests closed this month took, against each step's time limit."""
     frame = time_to_close_frame(md)
     if frame[["median_hours", "p90_hours"]].isna().all().all():
@@ -95,10 +95,11 @@ def time_to_close(md: MonthData) -> None:
     plots.plot_ranges(frame, category=S.process, points=["median_hours", "p75_hours", "p90_hours"],
                       limit="sla_hours", xlabel="hours_to_close", lang=md.lang, ax=ax)
     show_figure(fig)
+    return frame
 
 
 @section("sla", needs=NEEDS)
-def sla(md: MonthData) -> None:
+def sla(md: MonthData) -> pd.DataFrame | None:
     """Share closed within the time limit per step over 12 months, against the 95% target."""
     frame = sla_compliance_trend(md.view("service_requests"), as_of=md.label, settings=md.settings)
     fig, ax = figure(8.8, 4)
@@ -109,12 +110,13 @@ def sla(md: MonthData) -> None:
     for text in ax.get_legend().get_texts():
         text.set_text(md.text(text.get_text()))
     show_figure(fig)
-    levels = service_levels(md.view("service_requests"), as_of=md.label, settings=md.settings)
-    show_table(levels[[S.process, "sla_due", "sla_within", "sla_compliance", "backlog", "complaints",
-                       "satisfaction_mean"]],
-               lang=md.lang, label_values=[S.process], percent_columns=["sla_compliance"],
-               decimals={"satisfaction_mean": 1})
+    levels = md.service_levels
+    shown = show_table(levels[[S.process, "sla_due", "sla_within", "sla_compliance", "backlog", "complaints",
+                               "satisfaction_mean"]],
+                       lang=md.lang, label_values=[S.process], percent_columns=["sla_compliance"],
+                       decimals={"satisfaction_mean": 1})
     _never_closed(md)
+    return shown
 
 
 def _never_closed(md: MonthData) -> None:
@@ -124,7 +126,7 @@ def _never_closed(md: MonthData) -> None:
 
 
 @section("backlog", needs=NEEDS)
-def backlog(md: MonthData) -> None:
+def backlog(md: MonthData) -> pd.DataFrame | None:
     """Backlog, complaints and satisfaction month by month."""
     frame = monthly_levels(md)
     fig, axes = figure(9, 6.6, nrows=3, sharex=True)
@@ -136,10 +138,11 @@ def backlog(md: MonthData) -> None:
     axes[2].set_ylim(1, 5)
     show_figure(fig)
     _never_closed(md)
+    return frame
 
 
 @section("via_sales_manager", needs=NEEDS)
-def via_sales_manager(md: MonthData) -> None:
+def via_sales_manager(md: MonthData) -> pd.DataFrame | None:
     """Requests that reached the maker through the sales manager instead of the process."""
     network, managers = via_frames(md)
     fig, ax = figure(9, 3.4)
@@ -153,10 +156,11 @@ def via_sales_manager(md: MonthData) -> None:
                        title=md.text("chart.via_by_manager"))
         ax.set_ylabel("")
         show_figure(fig)
+    return network
 
 
 @section("slowest_departments", needs=NEEDS)
-def departments(md: MonthData) -> None:
+def departments(md: MonthData) -> pd.DataFrame | None:
     """Departments by share closed in time, slowest first."""
     if S.department not in md.view("service_requests"):
         note(md, "no_column", column=md.text("department"))
@@ -165,10 +169,10 @@ def departments(md: MonthData) -> None:
     if frame.empty:
         note(md, "no_data")
         return
-    show_table(frame[["rank", S.department, "opened", "median_hours", "p90_hours", "sla_compliance", "backlog",
-                      "satisfaction_mean"]],
-               lang=md.lang, percent_columns=["sla_compliance"],
-               decimals={"median_hours": 1, "p90_hours": 1, "satisfaction_mean": 1})
+    return show_table(frame[["rank", S.department, "opened", "median_hours", "p90_hours", "sla_compliance",
+                             "backlog", "satisfaction_mean"]],
+                      lang=md.lang, percent_columns=["sla_compliance"],
+                      decimals={"median_hours": 1, "p90_hours": 1, "satisfaction_mean": 1})
 
 
 __all__ = ["summary", "volume", "time_to_close", "sla", "backlog", "via_sales_manager", "departments"]
